@@ -1,0 +1,4 @@
+from .fashion_mnist import prepare_fashion_mnist
+from .knn_eval_dataset import KNN_ROLE_KEY, KNNEvalDataset
+
+__all__ = ['KNNEvalDataset', 'KNN_ROLE_KEY', 'prepare_fashion_mnist']

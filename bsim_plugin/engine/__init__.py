@@ -1,0 +1,6 @@
+from .hooks import (InitialValidationHook, RNGStateHook,
+                    WeightsOnlyCheckpointHook)
+
+__all__ = [
+    'InitialValidationHook', 'RNGStateHook', 'WeightsOnlyCheckpointHook'
+]

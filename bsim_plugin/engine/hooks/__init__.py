@@ -1,0 +1,7 @@
+from .initial_validation_hook import InitialValidationHook
+from .rng_state_hook import RNGStateHook
+from .weights_only_checkpoint_hook import WeightsOnlyCheckpointHook
+
+__all__ = [
+    'InitialValidationHook', 'RNGStateHook', 'WeightsOnlyCheckpointHook'
+]

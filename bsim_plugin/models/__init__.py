@@ -1,0 +1,9 @@
+from .data_preprocessors import MixtureDataPreprocessor
+from .heads import SoftTargetContrastiveHead
+from .selfsup import BSIMSimCLR, EmbeddingPredictMixin
+from .utils import InstanceMixer, MixResult
+
+__all__ = [
+    'BSIMSimCLR', 'EmbeddingPredictMixin', 'InstanceMixer', 'MixResult',
+    'MixtureDataPreprocessor', 'SoftTargetContrastiveHead'
+]

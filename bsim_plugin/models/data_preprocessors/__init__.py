@@ -1,0 +1,3 @@
+from .mixture_data_preprocessor import MixtureDataPreprocessor
+
+__all__ = ['MixtureDataPreprocessor']

@@ -1,0 +1,3 @@
+from .soft_target_contrastive_head import SoftTargetContrastiveHead
+
+__all__ = ['SoftTargetContrastiveHead']

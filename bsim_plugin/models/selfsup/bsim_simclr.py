@@ -1,0 +1,136 @@
+import math
+from typing import Dict, List, Optional
+
+import torch
+import torch.nn.functional as F
+from mmpretrain.models.selfsup import SimCLR
+from mmpretrain.registry import MODELS
+from mmpretrain.structures import DataSample
+
+from ..data_preprocessors.mixture_data_preprocessor import \
+    MixtureDataPreprocessor
+from ..heads.soft_target_contrastive_head import SoftTargetContrastiveHead
+from ..utils.dist import gather_partner_info, gather_with_grad
+from ..utils.mixer import collect_mix_info
+from .embedding_predict import EmbeddingPredictMixin
+
+
+@MODELS.register_module()
+class BSIMSimCLR(EmbeddingPredictMixin, SimCLR):
+    r"""SimCLR with BSIM's spurious-positive pairs.
+
+    `Beyond Single Instance Multi-view Unsupervised Representation Learning
+    <https://arxiv.org/abs/2011.13356>`_ on top of mmpretrain's
+    :class:`~mmpretrain.models.SimCLR`.
+
+    The data preprocessor (:class:`MixtureDataPreprocessor`) appends a mixture
+    ``x_m = lam * v1_i + (1 - lam) * v1_j`` of two instances to the two clean
+    views. The loss is
+
+    .. math:: L = L_{SimCLR} + w \cdot L_{BSIM}
+
+    where :math:`L_{SimCLR}` is SimCLR's unchanged NT-Xent on the clean views
+    and :math:`L_{BSIM}` is a soft-target cross-entropy of the mixture's
+    embedding against all ``2N`` clean embeddings of the (global) batch, with
+    weight ``lam`` on instance ``i``'s second view and ``1 - lam`` on
+    instance ``j``'s. The mixture is encoded in its own forward pass, so the
+    clean views see the same BatchNorm statistics as in plain SimCLR. Under
+    DDP, embeddings are gathered as in mmpretrain's SimCLR (``GatherLayer``):
+    every process computes the loss of the global batch.
+
+    Args:
+        backbone (dict): backbone config.
+        neck (dict): projection neck config.
+        head (dict): a :class:`SoftTargetContrastiveHead` config.
+        bsim_weight (float): :math:`w` >= 0. ``0`` gives plain SimCLR (no
+            mixture is encoded). Defaults to 1.0.
+        pretrained (str, optional): checkpoint to initialise from.
+        data_preprocessor (dict, optional): defaults to
+            ``dict(type='MixtureDataPreprocessor')``.
+        init_cfg (dict | List[dict], optional): initialisation config.
+    """
+
+    def __init__(self,
+                 backbone: dict,
+                 neck: dict,
+                 head: dict,
+                 bsim_weight: float = 1.0,
+                 pretrained: Optional[str] = None,
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None) -> None:
+        if isinstance(bsim_weight, bool) or not isinstance(
+                bsim_weight, (int, float)) or not math.isfinite(
+                    bsim_weight) or bsim_weight < 0:
+            raise ValueError('BSIMSimCLR: bsim_weight must be a finite '
+                             f'number >= 0, got bsim_weight={bsim_weight!r}')
+        if data_preprocessor is None:
+            data_preprocessor = dict(type='MixtureDataPreprocessor')
+        super().__init__(
+            backbone=backbone,
+            neck=neck,
+            head=head,
+            pretrained=pretrained,
+            data_preprocessor=data_preprocessor,
+            init_cfg=init_cfg)
+        if not isinstance(self.head, SoftTargetContrastiveHead):
+            raise TypeError(
+                'BSIMSimCLR: head must be a SoftTargetContrastiveHead, got '
+                f'{type(self.head).__name__}')
+        if bsim_weight > 0 and not isinstance(self.data_preprocessor,
+                                              MixtureDataPreprocessor):
+            raise TypeError(
+                f'BSIMSimCLR: bsim_weight={bsim_weight} needs '
+                "data_preprocessor=dict(type='MixtureDataPreprocessor', ...) "
+                'to build the mixture view, got '
+                f'{type(self.data_preprocessor).__name__}')
+        self.bsim_weight = float(bsim_weight)
+
+    def project(self, images: torch.Tensor) -> torch.Tensor:
+        """L2-normalised projection ``z`` of a batch of images."""
+        z = self.neck(self.backbone(images))[0]
+        return F.normalize(z, dim=1)
+
+    def loss(self, inputs: List[torch.Tensor],
+             data_samples: List[DataSample],
+             **kwargs) -> Dict[str, torch.Tensor]:
+        """Compute the SimCLR and BSIM terms.
+
+        Args:
+            inputs (List[Tensor]): ``[v1, v2]`` or ``[v1, v2, mixture]``,
+                each ``(n, C, H, W)`` (``n`` the local batch size).
+            data_samples (List[DataSample]): carry ``mix_lam`` and
+                ``mix_partner`` when a mixture is given.
+
+        Returns:
+            Dict[str, Tensor]: ``loss_sim`` and, if ``bsim_weight > 0``,
+            ``loss_bsim`` (already multiplied by the weight).
+        """
+        # Interleave the views as SimCLR does: rows 2i, 2i+1 are instance i.
+        clean = torch.stack(inputs[:2], 1).flatten(0, 1)
+        z = gather_with_grad(self.project(clean))  # (2N, d)
+        sim = z @ z.t()
+        mask, pos_idx, neg_mask = self._create_buffer(z.size(0) // 2,
+                                                      sim.device)
+        sim = torch.masked_select(sim, mask == 1).reshape(sim.size(0), -1)
+        pos = sim[pos_idx].unsqueeze(1)
+        neg = torch.masked_select(sim, neg_mask == 1).reshape(sim.size(0), -1)
+        losses = dict(loss_sim=self.head.loss_per_positive(pos, neg))
+        if self.bsim_weight == 0:
+            return losses
+
+        if len(inputs) < 3:
+            raise ValueError(
+                f'BSIMSimCLR expects [v1, v2, mixture], got {len(inputs)} '
+                'views: is MixtureDataPreprocessor the data_preprocessor?')
+        lam, partner = gather_partner_info(*collect_mix_info(data_samples))
+        z_mix = gather_with_grad(self.project(inputs[2]))  # (N, d)
+        target = torch.zeros(
+            z_mix.size(0), z.size(0), dtype=z.dtype, device=z.device)
+        rows = torch.arange(z_mix.size(0), device=z.device)
+        lam = lam.to(z.dtype)
+        # Second view of instance g sits at row 2g + 1 of z.
+        target.index_put_((rows, 2 * rows + 1), lam, accumulate=True)
+        target.index_put_((rows, 2 * partner + 1), 1 - lam, accumulate=True)
+        losses['loss_bsim'] = self.bsim_weight * self.head.loss(
+            z_mix @ z.t(), target)
+        return losses

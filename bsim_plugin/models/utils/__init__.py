@@ -1,0 +1,7 @@
+from .mixer import (InstanceMixer, MixResult, attach_mix_info,
+                    collect_mix_info, cutmix, mixup, pair_indices)
+
+__all__ = [
+    'InstanceMixer', 'MixResult', 'attach_mix_info', 'collect_mix_info',
+    'cutmix', 'mixup', 'pair_indices'
+]

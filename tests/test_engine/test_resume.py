@@ -1,0 +1,127 @@
+"""A real Runner trains, checkpoints, is interrupted, resumes, and ends in
+exactly the state of an uninterrupted run; checkpoints load with torch's
+safe ``weights_only`` loading."""
+import os.path as osp
+import pickle
+
+import pytest
+import torch
+from mmengine.hooks import Hook
+from mmengine.runner import Runner
+
+from helpers import tiny_config
+
+
+class Interrupted(Exception):
+    pass
+
+
+class InterruptAfterFirstEpoch(Hook):
+    """Simulates a crash right after epoch 1's checkpoint is written."""
+    priority = 'LOWEST'
+
+    def after_train_epoch(self, runner):
+        if runner.epoch == 0:
+            raise Interrupted
+
+
+def train(cfg, interrupt=False):
+    runner = Runner.from_cfg(cfg)
+    if interrupt:
+        runner.register_hook(InterruptAfterFirstEpoch())
+        with pytest.raises(Interrupted):
+            runner.train()
+    else:
+        runner.train()
+    return runner
+
+
+def model_state(runner):
+    return {k: v.clone() for k, v in runner.model.state_dict().items()}
+
+
+def assert_same_state(a, b):
+    assert a.keys() == b.keys()
+    different = [k for k in a if not torch.equal(a[k], b[k])]
+    assert not different, f'differ after resume: {different[:5]}'
+
+
+@pytest.fixture(scope='module')
+def uninterrupted(tmp_path_factory, tiny_fashion_root):
+    work = str(tmp_path_factory.mktemp('straight'))
+    runner = train(tiny_config(work, tiny_fashion_root))
+    return model_state(runner), runner
+
+
+def test_resume_reaches_the_uninterrupted_state(tmp_path, tiny_fashion_root,
+                                                uninterrupted):
+    expected, straight = uninterrupted
+    work = str(tmp_path)
+    train(tiny_config(work, tiny_fashion_root), interrupt=True)
+    assert osp.isfile(osp.join(work, 'epoch_1.pth'))
+    assert not osp.isfile(osp.join(work, 'epoch_2.pth'))
+
+    cfg = tiny_config(work, tiny_fashion_root)
+    cfg.resume = True  # auto: the latest checkpoint in the work dir
+    resumed = train(cfg)
+    assert resumed.iter == straight.iter == 8
+    assert_same_state(model_state(resumed), expected)
+    # The optimizer's momentum buffers too.
+    opt_a = straight.optim_wrapper.optimizer.state_dict()['state']
+    opt_b = resumed.optim_wrapper.optimizer.state_dict()['state']
+    assert opt_a.keys() == opt_b.keys()
+    for key in opt_a:
+        assert torch.equal(opt_a[key]['momentum_buffer'],
+                           opt_b[key]['momentum_buffer'])
+    # The logged loss history came through the checkpoint and continued.
+    hist_a = straight.message_hub.get_scalar('train/loss').data[0]
+    hist_b = resumed.message_hub.get_scalar('train/loss').data[0]
+    assert len(hist_b) == len(hist_a) == 8
+    assert (hist_a == hist_b).all()
+
+
+def test_without_rng_state_the_resumed_run_differs(tmp_path,
+                                                   tiny_fashion_root,
+                                                   uninterrupted):
+    """The control: the exact match above is the hook's doing."""
+    expected, _ = uninterrupted
+    work = str(tmp_path)
+    def without_rng_hook():
+        cfg = tiny_config(work, tiny_fashion_root)
+        cfg.custom_hooks = [
+            h for h in cfg.custom_hooks if h['type'] != 'RNGStateHook'
+        ]
+        assert len(cfg.custom_hooks) == 1
+        return cfg
+
+    train(without_rng_hook(), interrupt=True)
+    cfg = without_rng_hook()
+    cfg.resume = True
+    resumed = train(cfg)
+    a, b = model_state(resumed), expected
+    assert any(not torch.equal(a[k], b[k]) for k in a)
+
+
+def test_checkpoints_load_with_weights_only(uninterrupted):
+    _, straight = uninterrupted
+    ckpt = osp.join(straight.work_dir, 'epoch_2.pth')
+    checkpoint = torch.load(ckpt, map_location='cpu', weights_only=True)
+    assert {'state_dict', 'optimizer', 'message_hub', 'rng_state'} <= set(
+        checkpoint)
+    assert len(checkpoint['rng_state']) == 1
+    loss = checkpoint['message_hub']['log_scalars']['train/loss']
+    assert loss['__history_buffer__'] and len(loss['log_history']) == 8
+
+
+class NotAllowed:
+    pass
+
+
+def test_safe_loading_still_refuses_other_objects(tmp_path):
+    path = str(tmp_path / 'evil.pth')
+    torch.save({'x': NotAllowed()}, path)
+    with pytest.raises(pickle.UnpicklingError, match='NotAllowed'):
+        torch.load(path, weights_only=True)
+    # The plugin did not switch the default off.
+    with pytest.raises(pickle.UnpicklingError):
+        torch.load(path)

@@ -1,0 +1,99 @@
+"""tools/train.py, tools/test.py and tools/dist_train.sh as a user runs them."""
+import glob
+import json
+import os
+import os.path as osp
+import socket
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from conftest import ROOT
+from helpers import tiny_config
+
+
+def run(cmd, extra_env=None, **kwargs):
+    env = dict(os.environ, PYTHON=sys.executable, OMP_NUM_THREADS='1')
+    env.update(extra_env or {})
+    return subprocess.run(
+        cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+        **kwargs)
+
+
+@pytest.fixture(scope='module')
+def tiny_cfg_file(tmp_path_factory, tiny_fashion_root):
+    path = tmp_path_factory.mktemp('cfg') / 'tiny_bsim.py'
+    cfg = tiny_config('unused', tiny_fashion_root, max_epochs=1,
+                      validate=True)
+    cfg.pop('experiment_name')
+    cfg.pop('work_dir')
+    cfg.dump(str(path))
+    return str(path)
+
+
+@pytest.fixture(scope='module')
+def trained(tmp_path_factory, tiny_cfg_file):
+    work = str(tmp_path_factory.mktemp('train'))
+    proc = run([
+        sys.executable, 'tools/train.py', tiny_cfg_file, '--work-dir', work,
+        '--cfg-options', 'model.bsim_weight=0.5'
+    ])
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return work, proc.stdout + proc.stderr
+
+
+def test_train_py_trains_and_validates(trained):
+    work, log = trained
+    assert osp.isfile(osp.join(work, 'epoch_1.pth'))
+    assert 'knn/top1' in log
+    assert 'loss_bsim' in log
+    ckpt = torch.load(
+        osp.join(work, 'epoch_1.pth'), map_location='cpu', weights_only=True)
+    assert 'bsim_weight=0.5' in ckpt['meta']['cfg'].replace(' ', '')
+
+
+def test_test_py_reports_knn(trained, tiny_cfg_file, tmp_path):
+    work, _ = trained
+    out = str(tmp_path / 'metrics.json')
+    proc = run([
+        sys.executable, 'tools/test.py', tiny_cfg_file,
+        osp.join(work, 'epoch_1.pth'), '--work-dir',
+        str(tmp_path), '--out', out
+    ])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    with open(out) as f:
+        metrics = json.load(f)
+    assert 0 <= metrics['knn/top1'] <= 100
+
+
+def test_bad_value_stops_before_training(tiny_cfg_file, tmp_path):
+    proc = run([
+        sys.executable, 'tools/train.py', tiny_cfg_file, '--work-dir',
+        str(tmp_path), '--cfg-options',
+        'data_preprocessor.mixer.alpha=-2.0'
+    ])
+    assert proc.returncode != 0
+    assert 'alpha=-2.0' in proc.stderr
+    assert not glob.glob(osp.join(str(tmp_path), '*.pth'))
+    assert 'Epoch(train)' not in proc.stdout + proc.stderr
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def test_dist_train_sh_runs_two_cpu_processes(tiny_cfg_file, tmp_path):
+    proc = run(
+        ['bash', 'tools/dist_train.sh', tiny_cfg_file, '2', '--work-dir',
+         str(tmp_path), '--no-validate'],
+        extra_env=dict(PORT=str(free_port())))
+    log = proc.stdout + proc.stderr
+    assert proc.returncode == 0, log[-4000:]
+    assert osp.isfile(osp.join(str(tmp_path), 'epoch_1.pth'))
+    # Two processes of 8 images each: 2 iterations for 32 images.
+    assert 'Epoch(train) [1][2/2]' in log
+    assert 'Distributed training: True' in log
