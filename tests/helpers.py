@@ -1,4 +1,4 @@
-"""Tiny variants of the shipped Fashion-MNIST config for runner tests."""
+"""Tiny models and configs shared by the tests."""
 import os.path as osp
 import uuid
 
@@ -50,4 +50,39 @@ def tiny_config(work_dir: str,
     cfg.default_hooks.checkpoint.max_keep_ckpts = -1
     if not validate:
         cfg.val_dataloader = cfg.val_evaluator = cfg.val_cfg = None
+    return cfg
+
+
+def tiny_model_cfg(norm: str = 'BN', **kwargs) -> dict:
+    """BSIM-SimCLR with a 4-wide CIFAR ResNet-18 for 1-channel images.
+
+    ``norm='GN'`` makes every layer independent of the batch composition
+    (for comparing one batch with its split over processes).
+    """
+    if norm == 'BN':
+        backbone_norm, neck_norm = dict(type='BN'), dict(type='BN1d')
+    else:
+        backbone_norm = neck_norm = dict(type='GN', num_groups=2)
+    cfg = dict(
+        type='BSIMSimCLR',
+        backbone=dict(
+            type='ResNet_CIFAR',
+            depth=18,
+            in_channels=1,
+            base_channels=4,
+            norm_cfg=backbone_norm),
+        neck=dict(
+            type='NonLinearNeck',
+            in_channels=32,
+            hid_channels=32,
+            out_channels=16,
+            num_layers=2,
+            with_avg_pool=True,
+            norm_cfg=neck_norm),
+        head=dict(type='SoftTargetContrastiveHead', temperature=0.2),
+        data_preprocessor=dict(
+            type='MixtureDataPreprocessor',
+            mixer=dict(type='InstanceMixer', alpha=1.0, lam_per='sample'),
+            mean=[0.], std=[1.]))
+    cfg.update(kwargs)
     return cfg

@@ -11,6 +11,7 @@ from mmpretrain.structures import DataSample
 from torch.nn.parallel import DistributedDataParallel
 
 from bsim_plugin.models.utils import attach_mix_info, mixup, pair_indices
+from helpers import tiny_model_cfg
 
 WORLD = 2
 LOCAL_N = 4
@@ -19,25 +20,7 @@ LOCAL_N = 4
 def model_cfg():
     # GroupNorm: batch statistics would otherwise differ between one batch
     # of 8 and two of 4 (the configs use SyncBN for that on GPUs).
-    gn = dict(type='GN', num_groups=2)
-    return dict(
-        type='BSIMSimCLR',
-        backbone=dict(
-            type='ResNet_CIFAR',
-            depth=18,
-            in_channels=1,
-            base_channels=4,
-            norm_cfg=gn),
-        neck=dict(
-            type='NonLinearNeck',
-            in_channels=32,
-            hid_channels=32,
-            out_channels=16,
-            num_layers=2,
-            norm_cfg=gn),
-        head=dict(type='SoftTargetContrastiveHead', temperature=0.2),
-        bsim_weight=1.0,
-        data_preprocessor=dict(type='MixtureDataPreprocessor'))
+    return tiny_model_cfg(norm='GN', bsim_weight=1.0)
 
 
 def global_batch():

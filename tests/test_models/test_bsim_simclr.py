@@ -7,36 +7,7 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
 from bsim_plugin.models.utils import attach_mix_info, mixup, pair_indices
-
-
-def tiny_model_cfg(norm='BN', **kwargs):
-    backbone_norm = dict(type='BN') if norm == 'BN' else dict(
-        type='GN', num_groups=2)
-    neck_norm = dict(type='BN1d') if norm == 'BN' else dict(
-        type='GN', num_groups=2)
-    cfg = dict(
-        type='BSIMSimCLR',
-        backbone=dict(
-            type='ResNet_CIFAR',
-            depth=18,
-            in_channels=1,
-            base_channels=4,
-            norm_cfg=backbone_norm),
-        neck=dict(
-            type='NonLinearNeck',
-            in_channels=32,
-            hid_channels=32,
-            out_channels=16,
-            num_layers=2,
-            with_avg_pool=True,
-            norm_cfg=neck_norm),
-        head=dict(type='SoftTargetContrastiveHead', temperature=0.2),
-        data_preprocessor=dict(
-            type='MixtureDataPreprocessor',
-            mixer=dict(type='InstanceMixer', alpha=1.0, lam_per='sample'),
-            mean=[0.], std=[1.]))
-    cfg.update(kwargs)
-    return cfg
+from helpers import tiny_model_cfg
 
 
 def mixed_batch(n=6, seed=0, size=12):
