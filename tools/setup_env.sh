@@ -56,6 +56,11 @@ if [ ! -x "$PY" ]; then
     "$BOOT_PYTHON" -m venv "$VENV"
 fi
 PIP=("$PY" -m pip --disable-pip-version-check)
+# pip, minus the warnings some machines' configuration causes about local
+# index folders that lack a package (they change nothing).
+pip_q() {
+    "${PIP[@]}" "$@" 2> >(grep -v 'is ignored: it is neither a file nor a directory' >&2)
+}
 
 # torch: the CUDA wheels from PyPI (they run on machines without a GPU too;
 # torchvision's operators do not load with the CPU-only torch wheel).
@@ -68,11 +73,11 @@ ok = torch.__version__.split('+')[0] == '$TORCH' and \
 o.nms(torch.zeros(1, 4), torch.ones(1), 0.5)
 sys.exit(0 if ok else 1)" 2>/dev/null; then
     say "installing torch==$TORCH torchvision==$TORCHVISION (about 5 GB, a few minutes)"
-    "${PIP[@]}" --isolated install -q "torch==$TORCH" "torchvision==$TORCHVISION"
+    pip_q --isolated install -q "torch==$TORCH" "torchvision==$TORCHVISION"
 fi
 
 say "installing pinned packages: ${PINS[*]}"
-"${PIP[@]}" install -q "${PINS[@]}"
+pip_q install -q "${PINS[@]}"
 
 # mmcv with compiled ops
 if "$PY" -c "import torch; import sys; sys.exit(0 if torch.cuda.is_available() else 1)" \
@@ -123,12 +128,12 @@ if ! "$PY" -c "import mmcv, mmcv.ops; assert mmcv.__version__ == '$MMCV'" 2>/dev
     else
         say "using kept mmcv wheel $wheel"
     fi
-    "${PIP[@]}" install -q --no-deps --force-reinstall "$wheel"
-    "${PIP[@]}" install -q addict packaging Pillow pyyaml yapf
+    pip_q install -q --no-deps --force-reinstall "$wheel"
+    pip_q install -q addict packaging Pillow pyyaml yapf
 fi
 
 say "installing bsim_plugin (editable)"
-"${PIP[@]}" install -q --no-deps --no-build-isolation -e "$ROOT"
+pip_q install -q --no-deps --no-build-isolation -e "$ROOT"
 
 if ! check_all; then
     say "the environment does not import; run: $PY -c 'import mmcv.ops, mmdet, mmpretrain, bsim_plugin'"
