@@ -139,3 +139,46 @@ def test_dist_resume_is_exact(tiny_two_epoch_cfg_file, tmp_path):
         if not torch.equal(a['state_dict'][k], b['state_dict'][k])
     ]
     assert not different, different[:5]
+
+
+def test_demo_reports_both_figures_and_writes_plot(tiny_fashion_root,
+                                                    tmp_path):
+    """tools/demo.py end to end on a tiny config: the random-init and the
+    trained kNN figures, the plot and the summary."""
+    cfg = tiny_config('unused', tiny_fashion_root, max_epochs=1,
+                      validate=True)
+    cfg.custom_hooks = cfg.custom_hooks + [
+        dict(type='InitialValidationHook')
+    ]
+    cfg.pop('experiment_name')
+    cfg.pop('work_dir')
+    cfg_path = str(tmp_path / 'tiny_demo.py')
+    cfg.dump(cfg_path)
+    work = str(tmp_path / 'work')
+    proc = run([
+        sys.executable, 'tools/demo.py', '--config', cfg_path, '--work-dir',
+        work
+    ])
+    out = proc.stdout + proc.stderr
+    with open(osp.join(work, 'summary.json')) as f:
+        summary = json.load(f)
+    assert summary['epochs'] == 1 and summary['bank_size'] == 64
+    init, trained = summary['knn_top1_random_init'], summary[
+        'knn_top1_trained']
+    assert f'random initialisation : {init:6.2f} %' in out
+    assert f'after 1 epochs of BSIM : {trained:6.2f} %' in out
+    assert osp.getsize(osp.join(work, 'curves.png')) > 10_000
+    # It fails loudly when training did not beat random initialisation.
+    assert proc.returncode == (0 if trained > init else 1), out[-3000:]
+
+
+def test_step_time_benchmark_runs(tmp_path):
+    out = str(tmp_path / 'step.json')
+    proc = run([
+        sys.executable, 'tools/benchmarks/step_time.py', '--batch', '8',
+        '--steps', '2', '--warmup', '1', '--json', out
+    ])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    with open(out) as f:
+        result = json.load(f)
+    assert result['batch'] == 8 and result['ratio'] > 0
