@@ -49,14 +49,14 @@ def read_scalars(work_dir: str, timestamp: str):
     return losses, knn
 
 
-def plot(losses, knn, iters_per_epoch, out_path):
+def plot(losses, knn, iters_per_epoch, out_path, title):
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.8))
     ax1.plot([s / iters_per_epoch for s, _ in losses], [v for _, v in losses])
     ax1.set_xlabel('epoch')
-    ax1.set_ylabel('training loss (SimCLR + BSIM)')
+    ax1.set_ylabel('training loss')
     ax1.grid(alpha=0.3)
     ax2.plot([s for s, _ in knn], [v for _, v in knn], 'o-')
     ax2.axhline(knn[0][1], color='grey', ls='--', label='random init')
@@ -64,7 +64,7 @@ def plot(losses, knn, iters_per_epoch, out_path):
     ax2.set_ylabel('kNN top-1 on test split (%)')
     ax2.legend()
     ax2.grid(alpha=0.3)
-    fig.suptitle('BSIM-SimCLR on Fashion-MNIST (CPU demo)')
+    fig.suptitle(f'{title} on Fashion-MNIST (CPU demo)')
     fig.tight_layout()
     fig.savefig(out_path, dpi=100)
 
@@ -92,7 +92,9 @@ def main():
                            f'training, found {len(knn)}')
     iters_per_epoch = len(runner.train_dataloader)
     curves = osp.join(runner.work_dir, 'curves.png')
-    plot(losses, knn, iters_per_epoch, curves)
+    title = ('BSIM-SimCLR' if cfg.model.get('bsim_weight', 1.0) > 0 else
+             'SimCLR')
+    plot(losses, knn, iters_per_epoch, curves, title)
     (_, init_acc), (last_epoch, final_acc) = knn[0], knn[-1]
     evaluator = cfg.val_evaluator
     summary = dict(
@@ -111,7 +113,8 @@ def main():
           f"(k={summary['k']}, T={summary['temperature']}, "
           f"bank={summary['bank_size']} train images):")
     print(f'  random initialisation : {init_acc:6.2f} %')
-    print(f'  after {last_epoch} epochs of BSIM : {final_acc:6.2f} %  '
+    method = 'BSIM' if title == 'BSIM-SimCLR' else 'SimCLR'
+    print(f'  after {last_epoch} epochs of {method} : {final_acc:6.2f} %  '
           f'({final_acc - init_acc:+.2f} points)')
     print(f'  time: {elapsed / 60:.1f} min; plot: {curves}')
     print('=' * 64)
