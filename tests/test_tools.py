@@ -167,6 +167,10 @@ def test_demo_reports_both_figures_and_writes_plot(tiny_fashion_root,
         'knn_top1_trained']
     assert f'random initialisation : {init:6.2f} %' in out
     assert f'after 1 epochs of BSIM : {trained:6.2f} %' in out
+    # The pixel references use the same bank, queries, k and T; the tiny
+    # classes are bars at different heights, which pixels separate.
+    assert summary['knn_top1_raw_pixels'] == 100.0
+    assert 'raw pixels            : 100.00 %' in out
     assert osp.getsize(osp.join(work, 'curves.png')) > 10_000
     # It fails loudly when training did not beat random initialisation.
     assert proc.returncode == (0 if trained > init else 1), out[-3000:]

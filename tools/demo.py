@@ -49,7 +49,22 @@ def read_scalars(work_dir: str, timestamp: str):
     return losses, knn
 
 
-def plot(losses, knn, iters_per_epoch, out_path, title):
+def pixel_references(runner, k: int, temperature: float) -> dict:
+    """kNN top-1 on raw and centred pixels, same bank, queries, k and T."""
+    import bsim_plugin.evaluation as ev
+    dataset = runner.val_dataloader.dataset
+    bank, bank_y = ev.load_image_arrays(dataset.datasets[0])
+    query, query_y = ev.load_image_arrays(dataset.datasets[1])
+    mean = bank.float().mean(0)
+    return {
+        name: ev.knn_top1(
+            ev.pixel_embeddings(bank, m), bank_y,
+            ev.pixel_embeddings(query, m), query_y, k, temperature)
+        for name, m in (('raw pixels', None), ('centred pixels', mean))
+    }
+
+
+def plot(losses, knn, iters_per_epoch, out_path, title, references=None):
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
@@ -60,6 +75,9 @@ def plot(losses, knn, iters_per_epoch, out_path, title):
     ax1.grid(alpha=0.3)
     ax2.plot([s for s, _ in knn], [v for _, v in knn], 'o-')
     ax2.axhline(knn[0][1], color='grey', ls='--', label='random init')
+    for (name, value), style in zip((references or {}).items(), (':', '-.')):
+        ax2.axhline(value, color='#c44e52', ls=style,
+                    label=f'{name}: {value:.1f}')
     ax2.set_xlabel('epoch')
     ax2.set_ylabel('kNN top-1 on test split (%)')
     ax2.legend()
@@ -94,15 +112,19 @@ def main():
     curves = osp.join(runner.work_dir, 'curves.png')
     title = ('BSIM-SimCLR' if cfg.model.get('bsim_weight', 1.0) > 0 else
              'SimCLR')
-    plot(losses, knn, iters_per_epoch, curves, title)
     (_, init_acc), (last_epoch, final_acc) = knn[0], knn[-1]
     evaluator = cfg.val_evaluator
+    references = pixel_references(runner, evaluator.get('k', 200),
+                                  evaluator.get('temperature', 0.1))
+    plot(losses, knn, iters_per_epoch, curves, title, references)
     summary = dict(
         knn_top1_random_init=init_acc,
         knn_top1_trained=final_acc,
         epochs=last_epoch,
         k=evaluator.get('k', 200),
         temperature=evaluator.get('temperature', 0.1),
+        knn_top1_raw_pixels=references['raw pixels'],
+        knn_top1_centred_pixels=references['centred pixels'],
         bank_size=runner.val_dataloader.dataset.num_bank,
         seconds=round(elapsed, 1),
         curves=curves)
@@ -116,6 +138,8 @@ def main():
     method = 'BSIM' if title == 'BSIM-SimCLR' else 'SimCLR'
     print(f'  after {last_epoch} epochs of {method} : {final_acc:6.2f} %  '
           f'({final_acc - init_acc:+.2f} points)')
+    for name, value in references.items():
+        print(f'  {name:<22}: {value:6.2f} %  (the same kNN on pixels)')
     print(f'  time: {elapsed / 60:.1f} min; plot: {curves}')
     print('=' * 64)
     if final_acc <= init_acc:

@@ -11,7 +11,8 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 import bsim_plugin  # noqa: F401  (registers the components)
-from bsim_plugin.apis import prepare_config_data, setup_cpu_distributed
+from bsim_plugin.apis import (prepare_config_data, setup_cpu_distributed,
+                              shutdown_distributed)
 
 
 def parse_args():
@@ -59,6 +60,7 @@ def main():
     if args.out and runner.rank == 0:
         from mmengine.fileio import dump
         dump(metrics, args.out)
+    shutdown_distributed()
     return metrics
 
 

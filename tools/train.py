@@ -13,7 +13,8 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 import bsim_plugin  # noqa: F401  (registers the components)
-from bsim_plugin.apis import prepare_config_data, setup_cpu_distributed
+from bsim_plugin.apis import (prepare_config_data, setup_cpu_distributed,
+                              shutdown_distributed)
 
 
 def parse_args():
@@ -103,6 +104,7 @@ def main():
     prepare_config_data(cfg)
     runner = Runner.from_cfg(cfg)
     runner.train()
+    shutdown_distributed()
 
 
 if __name__ == '__main__':

@@ -68,3 +68,15 @@ def prepare_config_data(cfg: Config) -> None:
     for root in sorted(r for r in roots if r):
         prepare_fashion_mnist(root, download=os.environ.get(
             'BSIM_NO_DOWNLOAD', '0') != '1')
+
+
+def shutdown_distributed() -> None:
+    """Wait for every process, then tear the process group down.
+
+    A gloo process group left alive at interpreter exit can abort a process
+    ("terminate called without an active exception") while its worker
+    threads are destroyed, which fails a run that had finished.
+    """
+    if torch_dist.is_available() and torch_dist.is_initialized():
+        torch_dist.barrier()
+        torch_dist.destroy_process_group()

@@ -1,0 +1,3 @@
+from .intensity import IntensityJitter
+
+__all__ = ['IntensityJitter']

@@ -1,0 +1,210 @@
+"""tools/benchmarks/quality.py: records, skipping, references and report."""
+import importlib.util
+import json
+import os.path as osp
+import statistics
+
+import pytest
+
+from conftest import ROOT
+from helpers import tiny_config
+
+spec = importlib.util.spec_from_file_location(
+    'quality', osp.join(ROOT, 'tools', 'benchmarks', 'quality.py'))
+quality = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(quality)
+
+RECORD_FIELDS = {
+    'protocol', 'entry', 'method', 'config', 'cfg_options', 'config_digest',
+    'seed', 'epochs', 'train_images', 'batch_size', 'train_s', 'wall_s',
+    'knn_top1', 'bank', 'queries', 'k', 'temperature', 'commit', 'dirty',
+    'date', 'device', 'torch'
+}
+
+
+def write_protocol(tmp_path, data_root, entries=None):
+    cfg = tiny_config('unused', data_root, max_epochs=1)
+    cfg.pop('experiment_name')
+    cfg.pop('work_dir')
+    config = str(tmp_path / 'tiny_bsim.py')
+    cfg.dump(config)
+    if entries is None:
+        entries = [
+            dict(name='tiny', method='BSIM-SimCLR', config=config,
+                 budget='1 epoch'),
+        ]
+    path = tmp_path / 'tiny_protocol.py'
+    path.write_text('protocol = ' + repr(
+        dict(name='tiny', title='Tiny protocol',
+             dataset=dict(type='FashionMNIST', data_root=data_root),
+             knn=dict(k=5, temperature=0.1), seeds=[0],
+             entries=entries)) + '\n')
+    return str(path), config
+
+
+@pytest.fixture(scope='module')
+def protocol_run(tmp_path_factory, tiny_fashion_root):
+    tmp = tmp_path_factory.mktemp('quality')
+    protocol, config = write_protocol(tmp, tiny_fashion_root)
+    results = str(tmp / 'results.jsonl')
+    first = quality.run_protocol(
+        protocol, results=results, work_root=str(tmp / 'work'))
+    return tmp, protocol, config, results, first
+
+
+def test_run_writes_well_formed_records(protocol_run):
+    _, _, config, results, first = protocol_run
+    records = quality.read_records(results)
+    assert records == first
+    assert [r['entry'] for r in records] == [
+        'pixels', 'pixels-centred', 'untrained', 'tiny'
+    ]
+    run = records[-1]
+    assert RECORD_FIELDS <= set(run), RECORD_FIELDS - set(run)
+    assert run['config'] == config and run['seed'] == 0
+    assert (run['epochs'], run['train_images'], run['batch_size']) == (1, 32,
+                                                                      8)
+    # The whole train split is the bank and the whole test split the queries.
+    assert (run['bank'], run['queries']) == (64, 32)
+    assert 0 <= run['knn_top1'] <= 100 and run['wall_s'] >= run['train_s']
+    assert run['config_digest'] == quality.config_digest(
+        quality.build_config(config))
+    # The tiny data set's classes are bright bars at different heights:
+    # pixel kNN separates them.
+    assert records[0]['knn_top1'] == 100.0
+    assert records[2]['init'].startswith('mmpretrain init_weights')
+
+
+def test_recorded_runs_are_skipped(protocol_run):
+    tmp, protocol, _, results, _ = protocol_run
+    before = open(results).read()
+    assert quality.run_protocol(
+        protocol, results=results, work_root=str(tmp / 'work')) == []
+    assert open(results).read() == before
+
+
+def test_changed_config_is_run_again(protocol_run, tmp_path):
+    """A record of another recipe (other digest) does not count as done."""
+    _, protocol, _, results, _ = protocol_run
+    copy = str(tmp_path / 'results.jsonl')
+    records = quality.read_records(results)
+    for record in records:
+        if record['entry'] == 'tiny':
+            record['config_digest'] = 'another'
+        quality.append_record(copy, record)
+    proto = quality.load_protocol(protocol)
+    digests = quality.entry_digests(proto)
+    done = {quality.record_key(r) for r in quality.read_records(copy)}
+    assert quality.expected_key(proto, 'tiny', 0, digests) not in done
+    assert quality.expected_key(proto, 'pixels', 0, digests) in done
+
+
+def synthetic(entry, seed, acc, **extra):
+    record = dict(protocol='tiny', entry=entry, method=entry, seed=seed,
+                  knn_top1=acc, wall_s=10.0, train_s=9.0, epochs=1,
+                  train_images=32, batch_size=8, config_digest=None,
+                  commit='abc1234', dirty=False, date='2026-11-30',
+                  device='CPU: test', torch='2.13.0', k=5, temperature=0.1)
+    record.update(extra)
+    return record
+
+
+def test_report_renders_table_and_chart(tmp_path, tiny_fashion_root):
+    entries = [
+        dict(name='base', method='Base', budget='1 epoch',
+             config='CONFIG_PLACEHOLDER'),
+        dict(name='method', method='Method', base='base', budget='1 epoch',
+             config='CONFIG_PLACEHOLDER'),
+    ]
+    protocol, config = write_protocol(tmp_path, tiny_fashion_root, entries)
+    text = open(protocol).read().replace('CONFIG_PLACEHOLDER', config)
+    open(protocol, 'w').write(text)
+    digest = quality.config_digest(quality.build_config(config))
+    results = str(tmp_path / 'results.jsonl')
+    records = [
+        synthetic('pixels', 0, 80.0),
+        synthetic('pixels-centred', 0, 82.5),
+        synthetic('untrained', 0, 50.0, init='mmpretrain init_weights'),
+        synthetic('base', 0, 81.0, config_digest=digest),
+        synthetic('base', 1, 83.0, config_digest=digest),
+        synthetic('method', 0, 84.0, config_digest=digest),
+        synthetic('method', 1, 85.0, config_digest=digest),
+        synthetic('method', 2, 89.0, config_digest=digest),
+        # a stale record of another recipe: left out of the table
+        synthetic('method', 3, 10.0, config_digest='stale'),
+    ]
+    for record in records:
+        quality.append_record(results, record)
+    readme = tmp_path / 'README.md'
+    readme.write_text(f'# title\n\n{quality.TABLE_BEGIN}\nold\n'
+                      f'{quality.TABLE_END}\n\nafter\n')
+    quality.report([protocol], results, str(readme), str(tmp_path))
+    text = readme.read_text()
+    assert text.startswith('# title') and text.endswith('after\n')
+    assert 'old' not in text
+    mean = statistics.fmean([84.0, 85.0, 89.0])
+    std = statistics.stdev([84.0, 85.0, 89.0])
+    row = next(ln for ln in text.splitlines() if ln.startswith('| [Method]'))
+    assert f'**{mean:.2f}** ± {std:.2f}' in row
+    assert '3: 84.00, 85.00, 89.00' in row
+    assert f'{mean - 82.0:+.2f} vs Base (1 epoch)' in row
+    assert '10.00' not in text
+    assert '| *centred pixels' in text and '82.50' in text
+    chart = tmp_path / 'quality_tiny.png'
+    assert chart.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+    assert '![Tiny protocol](quality_tiny.png)' in text
+
+
+def test_report_needs_the_markers(tmp_path, tiny_fashion_root):
+    protocol, _ = write_protocol(tmp_path, tiny_fashion_root)
+    results = str(tmp_path / 'r.jsonl')
+    quality.append_record(results, synthetic('pixels', 0, 80.0))
+    readme = tmp_path / 'README.md'
+    readme.write_text('no markers\n')
+    with pytest.raises(ValueError, match='quality-table:begin'):
+        quality.report([protocol], results, str(readme), str(tmp_path))
+
+
+def test_bad_protocols_are_named(tmp_path, tiny_fashion_root):
+    _, config = write_protocol(tmp_path, tiny_fashion_root)
+    bad = [
+        ([dict(name='a', method='A', config='missing.py')], 'config not '
+         'found: missing.py'),
+        ([dict(name='a', method='A', config=config, base='nope')],
+         "base='nope'"),
+        ([dict(name='a', method='A', config=config, base=['a'])],
+         "base='a'"),
+        ([dict(name='a', method='A', config=config),
+          dict(name='a', method='B', config=config)], 'unique'),
+        ([dict(name='a', config=config)], 'lacks "method"'),
+    ]
+    for entries, message in bad:
+        path, _ = write_protocol(tmp_path, tiny_fashion_root, entries)
+        with pytest.raises((KeyError, ValueError, FileNotFoundError),
+                           match=message):
+            quality.load_protocol(path)
+    with pytest.raises(FileNotFoundError, match='nowhere.py'):
+        quality.load_protocol(str(tmp_path / 'nowhere.py'))
+
+
+def test_corrupt_results_line_is_named(tmp_path):
+    path = tmp_path / 'r.jsonl'
+    path.write_text(json.dumps(synthetic('pixels', 0, 1.0)) + '\n{oops\n')
+    with pytest.raises(ValueError, match=r'r.jsonl:2'):
+        quality.read_records(str(path))
+
+
+def test_shipped_protocols_load():
+    for path in quality.default_protocols():
+        proto = quality.load_protocol(path)
+        assert proto['knn'] == dict(k=200, temperature=0.1)
+        assert len(proto['seeds']) >= 3
+        # Every entry compared with a base shares the base's data set.
+        entries = {e['name']: e for e in proto['entries']}
+        for entry in proto['entries']:
+            if entry.get('base'):
+                a = quality.build_config(entry['config'])
+                b = quality.build_config(entries[entry['base']]['config'])
+                assert a.train_dataloader.dataset.pipeline == \
+                    b.train_dataloader.dataset.pipeline
+                assert a.model.backbone == b.model.backbone
