@@ -1,4 +1,8 @@
 from .checkpoint import (checkpoint_safe_globals,
                          register_checkpoint_safe_globals)
+from .validation import check_number
 
-__all__ = ['checkpoint_safe_globals', 'register_checkpoint_safe_globals']
+__all__ = [
+    'checkpoint_safe_globals', 'register_checkpoint_safe_globals',
+    'check_number'
+]

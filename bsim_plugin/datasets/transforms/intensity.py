@@ -1,4 +1,3 @@
-import math
 from typing import Dict, Tuple
 
 import numpy as np
@@ -6,12 +5,11 @@ from mmcv.transforms import BaseTransform
 from mmcv.transforms.utils import cache_randomness
 from mmpretrain.registry import TRANSFORMS
 
+from ...utils.validation import check_number
+
 
 def _factor_range(value: float, name: str) -> Tuple[float, float]:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or \
-            not math.isfinite(value) or not 0 <= value < 1:
-        raise ValueError(f'IntensityJitter: {name} must be a number in '
-                         f'[0, 1), got {name}={value!r}')
+    value = check_number('IntensityJitter', name, value, ge=0, lt=1)
     return 1.0 - value, 1.0 + value
 
 
@@ -41,11 +39,7 @@ class IntensityJitter(BaseTransform):
                  prob: float = 0.8) -> None:
         self.brightness = _factor_range(brightness, 'brightness')
         self.contrast = _factor_range(contrast, 'contrast')
-        if isinstance(prob, bool) or not isinstance(prob, (int, float)) or \
-                not 0 <= prob <= 1:
-            raise ValueError('IntensityJitter: prob must be in [0, 1], got '
-                             f'prob={prob!r}')
-        self.prob = float(prob)
+        self.prob = check_number('IntensityJitter', 'prob', prob, ge=0, le=1)
 
     @cache_randomness
     def _params(self):

@@ -1,4 +1,3 @@
-import math
 from typing import List, Optional, Sequence
 
 import torch
@@ -7,6 +6,7 @@ from mmengine.logging import MMLogger
 from mmpretrain.registry import METRICS
 
 from ...datasets.knn_eval_dataset import KNN_ROLE_KEY
+from ...utils.validation import check_number
 
 
 @torch.no_grad()
@@ -83,10 +83,8 @@ class WeightedKNNAccuracy(BaseMetric):
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
             raise ValueError(
                 f'WeightedKNNAccuracy: k must be an int >= 1, got k={k!r}')
-        if not isinstance(temperature, (int, float)) or \
-                not math.isfinite(temperature) or temperature <= 0:
-            raise ValueError('WeightedKNNAccuracy: temperature must be a '
-                             f'finite number > 0, got {temperature!r}')
+        temperature = check_number('WeightedKNNAccuracy', 'temperature',
+                                   temperature, gt=0)
         topk = tuple(topk)
         if not topk or not all(isinstance(t, int) and t >= 1 for t in topk):
             raise ValueError('WeightedKNNAccuracy: topk must be ints >= 1, '

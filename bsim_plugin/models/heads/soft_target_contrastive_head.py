@@ -1,10 +1,11 @@
-import math
 from typing import List, Optional, Union
 
 import torch
 import torch.nn.functional as F
 from mmengine.model import BaseModule
 from mmpretrain.registry import MODELS
+
+from ...utils.validation import check_number
 
 MARGIN_TYPES = ('cosine', 'arc')
 
@@ -58,16 +59,13 @@ class SoftTargetContrastiveHead(BaseModule):
                  loss_weight: float = 1.0,
                  init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
         super().__init__(init_cfg=init_cfg)
-        if not isinstance(temperature, (int, float)) or \
-                not math.isfinite(temperature) or temperature <= 0:
-            raise ValueError('SoftTargetContrastiveHead: temperature must be '
-                             f'a finite number > 0, got {temperature!r}')
+        owner = 'SoftTargetContrastiveHead'
+        temperature = check_number(owner, 'temperature', temperature, gt=0)
         if margin_type not in MARGIN_TYPES:
             raise ValueError('SoftTargetContrastiveHead: margin_type must be '
                              f'one of {MARGIN_TYPES}, got {margin_type!r}')
-        if not isinstance(margin, (int, float)) or not math.isfinite(margin):
-            raise ValueError('SoftTargetContrastiveHead: margin must be a '
-                             f'finite number, got {margin!r}')
+        margin = check_number(owner, 'margin', margin)
+        loss_weight = check_number(owner, 'loss_weight', loss_weight, ge=0)
         self.temperature = float(temperature)
         self.margin = float(margin)
         self.margin_type = margin_type

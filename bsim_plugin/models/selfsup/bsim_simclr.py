@@ -1,4 +1,3 @@
-import math
 from typing import Dict, List, Optional
 
 import torch
@@ -13,6 +12,7 @@ from ..heads.soft_target_contrastive_head import SoftTargetContrastiveHead
 from ..utils.dist import gather_partner_info, gather_with_grad
 from ..utils.mixer import collect_mix_info
 from .embedding_predict import EmbeddingPredictMixin
+from ...utils.validation import check_number
 
 
 @MODELS.register_module()
@@ -58,11 +58,8 @@ class BSIMSimCLR(EmbeddingPredictMixin, SimCLR):
                  pretrained: Optional[str] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
-        if isinstance(bsim_weight, bool) or not isinstance(
-                bsim_weight, (int, float)) or not math.isfinite(
-                    bsim_weight) or bsim_weight < 0:
-            raise ValueError('BSIMSimCLR: bsim_weight must be a finite '
-                             f'number >= 0, got bsim_weight={bsim_weight!r}')
+        bsim_weight = check_number('BSIMSimCLR', 'bsim_weight', bsim_weight,
+                                   ge=0)
         if data_preprocessor is None:
             data_preprocessor = dict(type='MixtureDataPreprocessor')
         super().__init__(

@@ -16,6 +16,8 @@ from typing import List, NamedTuple, Optional
 import torch
 from mmpretrain.registry import BATCH_AUGMENTS
 
+from ...utils.validation import check_number
+
 MIX_MODES = ('mixup', 'cutmix', 'random')
 PAIRINGS = ('reverse', 'random')
 LAM_SCOPES = ('batch', 'sample')
@@ -112,11 +114,7 @@ class InstanceMixer:
                  mode: str = 'mixup',
                  pairing: str = 'reverse',
                  lam_per: str = 'batch') -> None:
-        if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) \
-                or not math.isfinite(alpha) or alpha <= 0:
-            raise ValueError(
-                f'InstanceMixer: alpha must be a finite number > 0, got '
-                f'alpha={alpha!r}')
+        alpha = check_number('InstanceMixer', 'alpha', alpha, gt=0)
         if mode not in MIX_MODES:
             raise ValueError(f'InstanceMixer: mode must be one of '
                              f'{MIX_MODES}, got mode={mode!r}')
