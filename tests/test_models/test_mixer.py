@@ -115,3 +115,18 @@ def test_invalid_settings_name_the_value(kwargs, name):
     with pytest.raises(ValueError) as err:
         BATCH_AUGMENTS.build(dict(type='InstanceMixer', **kwargs))
     assert name in str(err.value)
+
+
+def test_mixture_targets_by_hand():
+    from bsim_plugin.models.utils import mixture_targets
+    lam = torch.tensor([0.7, 0.25, 1.0])
+    target = mixture_targets(lam, torch.tensor([1, 3, 5]),
+                             torch.tensor([5, 3, 1]), 6, torch.float64)
+    expected = torch.zeros(3, 6, dtype=torch.float64)
+    expected[0, 1], expected[0, 5] = 0.7, 0.3
+    expected[1, 3] = 1.0  # its own partner: lam + (1 - lam)
+    expected[2, 5], expected[2, 1] = 1.0, 0.0
+    torch.testing.assert_close(target, expected)
+    torch.testing.assert_close(target.sum(1), torch.ones(3, dtype=torch.float64))
+    with pytest.raises(ValueError, match='must be'):
+        mixture_targets(lam, torch.tensor([1, 3]), torch.tensor([5, 3, 1]), 6)

@@ -11,6 +11,7 @@ from ..data_preprocessors.mixture_data_preprocessor import \
 from ..heads.soft_target_contrastive_head import SoftTargetContrastiveHead
 from ..utils.dist import gather_partner_info, gather_with_grad
 from ..utils.mixer import collect_mix_info
+from ..utils.targets import mixture_targets
 from .embedding_predict import EmbeddingPredictMixin
 from ...utils.validation import check_number
 
@@ -121,13 +122,11 @@ class BSIMSimCLR(EmbeddingPredictMixin, SimCLR):
                 'views: is MixtureDataPreprocessor the data_preprocessor?')
         lam, partner = gather_partner_info(*collect_mix_info(data_samples))
         z_mix = gather_with_grad(self.project(inputs[2]))  # (N, d)
-        target = torch.zeros(
-            z_mix.size(0), z.size(0), dtype=z.dtype, device=z.device)
+        # The second view of instance g sits at row 2g + 1 of z.
         rows = torch.arange(z_mix.size(0), device=z.device)
-        lam = lam.to(z.dtype)
-        # Second view of instance g sits at row 2g + 1 of z.
-        target.index_put_((rows, 2 * rows + 1), lam, accumulate=True)
-        target.index_put_((rows, 2 * partner + 1), 1 - lam, accumulate=True)
+        target = mixture_targets(lam.to(z.device), 2 * rows + 1,
+                                 2 * partner.to(z.device) + 1, z.size(0),
+                                 z.dtype)
         losses['loss_bsim'] = self.bsim_weight * self.head.loss(
             z_mix @ z.t(), target)
         return losses

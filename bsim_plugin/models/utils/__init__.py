@@ -1,7 +1,8 @@
 from .mixer import (InstanceMixer, MixResult, attach_mix_info,
                     collect_mix_info, cutmix, mixup, pair_indices)
+from .targets import mixture_targets
 
 __all__ = [
     'InstanceMixer', 'MixResult', 'attach_mix_info', 'collect_mix_info',
-    'cutmix', 'mixup', 'pair_indices'
+    'cutmix', 'mixup', 'pair_indices', 'mixture_targets'
 ]
