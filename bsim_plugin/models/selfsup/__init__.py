@@ -1,4 +1,5 @@
+from .bsim_mixin import BSIMMixin
 from .bsim_simclr import BSIMSimCLR
 from .embedding_predict import EmbeddingPredictMixin
 
-__all__ = ['BSIMSimCLR', 'EmbeddingPredictMixin']
+__all__ = ['BSIMMixin', 'BSIMSimCLR', 'EmbeddingPredictMixin']

@@ -6,18 +6,14 @@ from mmpretrain.models.selfsup import SimCLR
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
-from ..data_preprocessors.mixture_data_preprocessor import \
-    MixtureDataPreprocessor
 from ..heads.soft_target_contrastive_head import SoftTargetContrastiveHead
-from ..utils.dist import gather_partner_info, gather_with_grad
-from ..utils.mixer import collect_mix_info
+from ..utils.dist import gather_with_grad
 from ..utils.targets import mixture_targets
-from .embedding_predict import EmbeddingPredictMixin
-from ...utils.validation import check_number
+from .bsim_mixin import BSIMMixin
 
 
 @MODELS.register_module()
-class BSIMSimCLR(EmbeddingPredictMixin, SimCLR):
+class BSIMSimCLR(BSIMMixin, SimCLR):
     r"""SimCLR with BSIM's spurious-positive pairs.
 
     `Beyond Single Instance Multi-view Unsupervised Representation Learning
@@ -59,29 +55,21 @@ class BSIMSimCLR(EmbeddingPredictMixin, SimCLR):
                  pretrained: Optional[str] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
-        bsim_weight = check_number('BSIMSimCLR', 'bsim_weight', bsim_weight,
-                                   ge=0)
-        if data_preprocessor is None:
-            data_preprocessor = dict(type='MixtureDataPreprocessor')
+        bsim_weight = self.check_bsim_weight(bsim_weight)
         super().__init__(
             backbone=backbone,
             neck=neck,
             head=head,
             pretrained=pretrained,
-            data_preprocessor=data_preprocessor,
+            data_preprocessor=self.default_data_preprocessor(
+                data_preprocessor),
             init_cfg=init_cfg)
         if not isinstance(self.head, SoftTargetContrastiveHead):
             raise TypeError(
                 'BSIMSimCLR: head must be a SoftTargetContrastiveHead, got '
                 f'{type(self.head).__name__}')
-        if bsim_weight > 0 and not isinstance(self.data_preprocessor,
-                                              MixtureDataPreprocessor):
-            raise TypeError(
-                f'BSIMSimCLR: bsim_weight={bsim_weight} needs '
-                "data_preprocessor=dict(type='MixtureDataPreprocessor', ...) "
-                'to build the mixture view, got '
-                f'{type(self.data_preprocessor).__name__}')
-        self.bsim_weight = float(bsim_weight)
+        self.check_mixture_preprocessor(bsim_weight)
+        self.bsim_weight = bsim_weight
 
     def project(self, images: torch.Tensor) -> torch.Tensor:
         """L2-normalised projection ``z`` of a batch of images."""
@@ -116,17 +104,12 @@ class BSIMSimCLR(EmbeddingPredictMixin, SimCLR):
         if self.bsim_weight == 0:
             return losses
 
-        if len(inputs) < 3:
-            raise ValueError(
-                f'BSIMSimCLR expects [v1, v2, mixture], got {len(inputs)} '
-                'views: is MixtureDataPreprocessor the data_preprocessor?')
-        lam, partner = gather_partner_info(*collect_mix_info(data_samples))
-        z_mix = gather_with_grad(self.project(inputs[2]))  # (N, d)
+        mixture, lam, partner = self.mixture_view(inputs, data_samples)
+        z_mix = gather_with_grad(self.project(mixture))  # (N, d)
         # The second view of instance g sits at row 2g + 1 of z.
         rows = torch.arange(z_mix.size(0), device=z.device)
-        target = mixture_targets(lam.to(z.device), 2 * rows + 1,
-                                 2 * partner.to(z.device) + 1, z.size(0),
-                                 z.dtype)
+        target = mixture_targets(lam, 2 * rows + 1, 2 * partner + 1,
+                                 z.size(0), z.dtype)
         losses['loss_bsim'] = self.bsim_weight * self.head.loss(
             z_mix @ z.t(), target)
         return losses
