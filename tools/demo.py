@@ -22,7 +22,7 @@ from bsim_plugin.apis import prepare_config_data
 
 DEFAULT_CONFIG = osp.join(
     osp.dirname(osp.dirname(osp.abspath(__file__))), 'configs', 'bsim',
-    'bsim-simclr_resnet18-cifar-w16_1xb128-coslr-4e_fashion-mnist-demo.py')
+    'bsim-simclr_resnet18_1xb128-coslr-2e_fashion-mnist-demo.py')
 
 
 def parse_args():

@@ -202,9 +202,14 @@ def test_shipped_protocols_load():
         # Every entry compared with a base shares the base's data set.
         entries = {e['name']: e for e in proto['entries']}
         for entry in proto['entries']:
-            if entry.get('base'):
-                a = quality.build_config(entry['config'])
-                b = quality.build_config(entries[entry['base']]['config'])
-                assert a.train_dataloader.dataset.pipeline == \
-                    b.train_dataloader.dataset.pipeline
+            a = quality.build_config(entry['config'], entry['cfg_options'])
+            for name in entry['bases']:
+                base = entries[name]
+                b = quality.build_config(base['config'], base['cfg_options'])
+                for key in ('pipeline', 'indices'):
+                    assert a.train_dataloader.dataset[key] == \
+                        b.train_dataloader.dataset[key]
                 assert a.model.backbone == b.model.backbone
+                assert a.optim_wrapper == b.optim_wrapper
+                assert a.train_dataloader.batch_size == \
+                    b.train_dataloader.batch_size

@@ -1,7 +1,7 @@
 # The base method of the CPU recipe: SimCLR (BSIMSimCLR with bsim_weight=0,
-# which equals mmpretrain's SimCLR loss exactly) with the same backbone,
+# whose loss equals mmpretrain's SimCLR exactly) with the same backbone,
 # data, augmentations, optimizer and schedule; no mixture is built.
-_base_ = './bsim-simclr_resnet18-cifar-w16_1xb128-coslr-4e_fashion-mnist-cpu.py'
+_base_ = './bsim-simclr_resnet18_1xb128-coslr-2e_fashion-mnist-cpu.py'
 
 data_preprocessor = dict(
     _delete_=True,
