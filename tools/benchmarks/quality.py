@@ -398,12 +398,16 @@ def run_protocol(protocol_path: str,
         names = list(REFERENCES) + names
     digests = entry_digests(proto)
     done = {record_key(r) for r in read_records(results)}
+    # References first, then seed by seed, so that a protocol stopped
+    # half-way leaves every entry with the same seeds.
+    order = [(n, s) for n in names if n in REFERENCES for s in seeds] + [
+        (n, s) for s in seeds for n in names if n not in REFERENCES
+    ]
     todo = []
-    for name in names:
-        for seed in seeds:
-            key = expected_key(proto, name, seed, digests)
-            if key not in done and key not in [k for k, _, _ in todo]:
-                todo.append((key, name, seed))
+    for name, seed in order:
+        key = expected_key(proto, name, seed, digests)
+        if key not in done and key not in [k for k, _, _ in todo]:
+            todo.append((key, name, seed))
     print(f'[quality] protocol {proto["name"]}: {len(todo)} run(s) to do, '
           f'{len(names) * len(seeds) - len(todo)} already recorded in '
           f'{osp.relpath(results)}', flush=True)
