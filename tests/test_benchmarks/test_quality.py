@@ -73,6 +73,10 @@ def test_run_writes_well_formed_records(protocol_run):
     # pixel kNN separates them.
     assert records[0]['knn_top1'] == 100.0
     assert records[2]['init'].startswith('mmpretrain init_weights')
+    # The untrained figure belongs to the model it was measured on.
+    assert records[2]['config_digest'] == quality.model_digest(
+        quality.build_config(config))
+    assert records[0]['config_digest'] is None
 
 
 def test_recorded_runs_are_skipped(protocol_run):

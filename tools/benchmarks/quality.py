@@ -114,6 +114,16 @@ def config_digest(cfg) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
+def model_digest(cfg) -> str:
+    """A short hash of the model and data preprocessor configs (what the
+    untrained reference depends on)."""
+    text = json.dumps(
+        dict(model=cfg.model.to_dict(),
+             data_preprocessor=(cfg.get('data_preprocessor') or {})),
+        sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
 def budget_of(cfg) -> dict:
     dataset = cfg.train_dataloader.dataset
     indices = dataset.get('indices')
@@ -188,40 +198,35 @@ def provenance() -> dict:
 
 
 # --------------------------------------------------------------- one run
-def _split_arrays(proto: dict, cache: dict):
-    """(bank images, bank labels, query images, query labels)."""
-    if 'arrays' not in cache:
-        from mmengine.registry import init_default_scope
+def split_arrays(proto: dict):
+    """(bank images, bank labels, query images, query labels): the whole
+    train split and the whole test split of the protocol's data set."""
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
 
-        import bsim_plugin  # noqa: F401
-        from bsim_plugin.apis import prepare_config_data
-        from bsim_plugin.evaluation import load_image_arrays
-        init_default_scope('mmpretrain')
-        dataset = dict(proto['dataset'])
-        bank_cfg = dict(dataset, split='train', test_mode=False)
-        query_cfg = dict(dataset, split='test', test_mode=True)
-        from mmengine.config import Config
-        prepare_config_data(Config(dict(test_dataloader=dict(dataset=dataset))))
-        cache['arrays'] = (*load_image_arrays(bank_cfg),
-                           *load_image_arrays(query_cfg))
-    return cache['arrays']
+    import bsim_plugin  # noqa: F401
+    from bsim_plugin.apis import prepare_config_data
+    from bsim_plugin.evaluation import load_image_arrays
+    init_default_scope('mmpretrain')
+    dataset = dict(proto['dataset'])
+    prepare_config_data(Config(dict(test_dataloader=dict(dataset=dataset))))
+    return (*load_image_arrays(dict(dataset, split='train', test_mode=False)),
+            *load_image_arrays(dict(dataset, split='test', test_mode=True)))
 
 
-def score_model(model, proto: dict, cache: dict, progress: bool = True):
+def score_model(model, proto: dict, progress: bool = True, arrays=None):
+    """kNN top-1 of a model's embeddings; also the bank and query sizes."""
+    import torch
+
     from bsim_plugin.evaluation import extract_embeddings, knn_top1
-    bank, bank_y, query, query_y = _split_arrays(proto, cache)
+    bank, bank_y, query, query_y = arrays or split_arrays(proto)
     if progress:
         print(f'[quality] embedding {len(bank)} bank + {len(query)} query '
               'images', flush=True)
-    feats = extract_embeddings(model, torch_cat(bank, query),
+    feats = extract_embeddings(model, torch.cat([bank, query]),
                                progress=progress)
     return knn_top1(feats[:len(bank)], bank_y, feats[len(bank):], query_y,
                     **proto['knn']), len(bank), len(query)
-
-
-def torch_cat(a, b):
-    import torch
-    return torch.cat([a, b])
 
 
 def run_entry(proto: dict, entry: dict, seed: int, work_root: str,
@@ -251,8 +256,7 @@ def run_entry(proto: dict, entry: dict, seed: int, work_root: str,
     runner = Runner.from_cfg(cfg)
     runner.train()
     train_s = time.time() - start
-    cache = {}
-    acc, bank, queries = score_model(runner.model, proto, cache, progress)
+    acc, bank, queries = score_model(runner.model, proto, progress)
     return dict(
         protocol=proto['name'],
         entry=entry['name'],
@@ -277,9 +281,9 @@ def run_reference(proto: dict, name: str, seed: int) -> dict:
 
     from bsim_plugin.evaluation import knn_top1, pixel_embeddings
     start = time.time()
-    cache = {}
-    bank, bank_y, query, query_y = _split_arrays(proto, cache)
-    extra = {}
+    arrays = split_arrays(proto)
+    bank, bank_y, query, query_y = arrays
+    extra = dict(config_digest=None)
     if name == 'untrained':
         from mmengine.registry import init_default_scope
         from mmpretrain.registry import MODELS
@@ -291,10 +295,11 @@ def run_reference(proto: dict, name: str, seed: int) -> dict:
         model_cfg.setdefault('data_preprocessor', cfg.get('data_preprocessor'))
         model = MODELS.build(model_cfg)
         model.init_weights()
-        acc = score_model(model, proto, cache)[0]
+        acc = score_model(model, proto, arrays=arrays)[0]
         backbone = cfg.model.backbone
-        extra = dict(
+        extra.update(
             config=entry['config'],
+            config_digest=model_digest(cfg),
             init=('mmpretrain init_weights (kaiming conv, BN weight 1'
                   + (', zero_init_residual' if backbone.get(
                       'zero_init_residual', True) else '') + ')'))
@@ -306,7 +311,6 @@ def run_reference(proto: dict, name: str, seed: int) -> dict:
         protocol=proto['name'],
         entry=name,
         method=REFERENCE_LABELS[name],
-        config_digest=None,
         seed=seed if name == 'untrained' else 0,
         knn_top1=round(acc, 2),
         bank=len(bank),
@@ -363,17 +367,22 @@ def _worth_showing(line: str) -> bool:
 
 
 def expected_key(proto: dict, name: str, seed: int, digests: Dict) -> tuple:
-    if name in REFERENCES:
-        return (proto['name'], name, seed if name == 'untrained' else 0, None)
-    return (proto['name'], name, seed, digests[name])
+    if name in ('pixels', 'pixels-centred'):
+        seed = 0  # no randomness
+    return (proto['name'], name, seed, digests.get(name))
 
 
-def entry_digests(proto: dict) -> Dict[str, str]:
+def entry_digests(proto: dict) -> Dict[str, Optional[str]]:
+    """The config digest each record of a protocol must carry: entries the
+    digest of their config, the untrained reference that of the first
+    entry's model, the pixel references none."""
     import bsim_plugin  # noqa: F401 (custom_imports in configs)
-    return {
-        e['name']: config_digest(build_config(e['config'], e['cfg_options']))
-        for e in proto['entries']
-    }
+    digests = {}
+    for e in proto['entries']:
+        cfg = build_config(e['config'], e['cfg_options'])
+        digests[e['name']] = config_digest(cfg)
+        digests.setdefault('untrained', model_digest(cfg))
+    return digests
 
 
 def run_protocol(protocol_path: str,
@@ -408,9 +417,10 @@ def run_protocol(protocol_path: str,
         key = expected_key(proto, name, seed, digests)
         if key not in done and key not in [k for k, _, _ in todo]:
             todo.append((key, name, seed))
+    total = len({expected_key(proto, n, s, digests) for n, s in order})
     print(f'[quality] protocol {proto["name"]}: {len(todo)} run(s) to do, '
-          f'{len(names) * len(seeds) - len(todo)} already recorded in '
-          f'{osp.relpath(results)}', flush=True)
+          f'{total - len(todo)} already recorded in {osp.relpath(results)}',
+          flush=True)
     new = []
     for number, (_, name, seed) in enumerate(todo, 1):
         print(f'[quality] ({number}/{len(todo)}) {name}, seed {seed}',
@@ -447,8 +457,9 @@ def summarise(records: List[dict], proto: dict,
     for name in names:
         recs = [r for r in records
                 if r['protocol'] == proto['name'] and r['entry'] == name]
-        if name not in REFERENCES and digests is not None:
-            recs = [r for r in recs if r.get('config_digest') == digests[name]]
+        if digests is not None:
+            recs = [r for r in recs
+                    if r.get('config_digest') == digests.get(name)]
         if not recs:
             continue
         recs.sort(key=lambda r: r['seed'])

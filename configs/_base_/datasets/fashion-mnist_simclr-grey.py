@@ -6,7 +6,7 @@
 _base_ = './fashion-mnist_simclr.py'
 
 view_pipeline = [
-    dict(type='RandomResizedCrop', scale=28, crop_ratio_range=(0.2, 1.0)),
+    dict(type='RandomResizedCrop', scale=28, crop_ratio_range=(0.35, 1.0)),
     dict(type='RandomFlip', prob=0.5),
     dict(type='IntensityJitter', brightness=0.8, contrast=0.8, prob=0.8),
     dict(
