@@ -98,7 +98,7 @@ def main():
     print('BSIM-SimCLR demo: pre-training on Fashion-MNIST on the CPU '
           f'({cfg.train_cfg.max_epochs} epochs of '
           f"{cfg.train_dataloader.dataset.get('indices', 60000)} images; "
-          'about 10 minutes on 2 cores).', flush=True)
+          'about 7 minutes on 2 cores).', flush=True)
     prepare_config_data(cfg)
     runner = Runner.from_cfg(cfg)
     runner.train()

@@ -507,7 +507,7 @@ def render_table(proto: dict, rows: List[dict]) -> str:
         if row['reference']:
             name = f'*{row["label"]}*'
             if row['name'] == 'untrained':
-                name += f' ({row["last"].get("init", "")})'
+                name += f': {row["last"].get("init", "")}'
             seeds = ('-' if row['name'] != 'untrained' else
                      f'{len(row["accs"])}: {each}')
             value = (f'{row["mean"]:.2f}' if len(row['accs']) == 1 else

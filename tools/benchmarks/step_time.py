@@ -24,12 +24,21 @@ from mmpretrain.structures import DataSample
 import bsim_plugin  # noqa: F401
 
 PRESETS = {
-    # The demo's backbone on Fashion-MNIST-sized grey images.
+    # A 16-wide CIFAR ResNet-18 (3x3 stem) on Fashion-MNIST-sized images.
     'cpu-small':
     dict(
         backbone=dict(
             type='ResNet_CIFAR', depth=18, in_channels=1, base_channels=16),
         neck_in=128,
+        channels=1,
+        size=28,
+        batch=128),
+    # The CPU recipe's backbone (quality protocol and demo): mmpretrain's
+    # ResNet-18 with its ImageNet stem on 28x28 grey images.
+    'cpu-r18':
+    dict(
+        backbone=dict(type='ResNet', depth=18, in_channels=1),
+        neck_in=512,
         channels=1,
         size=28,
         batch=128),

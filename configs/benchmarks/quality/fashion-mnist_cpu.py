@@ -18,7 +18,7 @@ protocol = dict(
         # BSIM encodes 3 views instead of 2: SimCLR with 1.5x the epochs
         # takes about BSIM's wall time.
         dict(name='simclr-3e', method='SimCLR',
-             budget='3 epochs (BSIM\'s time)', config=_simclr,
+             budget="3 epochs = BSIM's time", config=_simclr,
              cfg_options={
                  'train_cfg.max_epochs': 3,
                  'param_scheduler.1.end': 3,
