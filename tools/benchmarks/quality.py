@@ -530,7 +530,7 @@ def render_table(proto: dict, rows: List[dict]) -> str:
         devices = sorted({r['device'] for r in last})
         commits = sorted({r['commit'] for r in last})
         lines += ['', f'Measured on {"; ".join(devices)}, '
-                  f'{" to ".join([dates[0], dates[-1]][:len(dates)])}, '
+                  f'{" to ".join(dict.fromkeys([dates[0], dates[-1]]))}, '
                   f'commit(s) {", ".join(commits)}.']
     return '\n'.join(lines)
 
@@ -621,9 +621,10 @@ def render_search(records: List[dict]) -> str:
             f'{r["train_s"] / 60:.1f} / {r["wall_s"] / 60:.1f} min | '
             f'{r["knn_top1"]:.2f} |')
     if records:
+        dates = sorted({r['date'] for r in records})
         lines += ['', f'Weighted kNN as in the protocol (whole train split as '
                   f'the bank, whole test split); {records[-1]["device"]}; '
-                  f'{records[0]["date"]} to {records[-1]["date"]}.']
+                  f'{" to ".join(dict.fromkeys([dates[0], dates[-1]]))}.']
     return '\n'.join(lines)
 
 
