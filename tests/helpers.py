@@ -86,3 +86,39 @@ def tiny_model_cfg(norm: str = 'BN', **kwargs) -> dict:
             mean=[0.], std=[1.]))
     cfg.update(kwargs)
     return cfg
+
+
+def tiny_neck(out_channels: int = 16, norm: str = 'BN') -> dict:
+    norm_cfg = dict(type='BN1d') if norm == 'BN' else dict(
+        type='GN', num_groups=2)
+    return dict(
+        type='NonLinearNeck',
+        in_channels=32,
+        hid_channels=32,
+        out_channels=out_channels,
+        num_layers=2,
+        with_avg_pool=True,
+        norm_cfg=norm_cfg)
+
+
+def tiny_base_cfg(kind: str, norm: str = 'BN', **kwargs) -> dict:
+    """BSIM on MoCo / BYOL / SimSiam with the tiny backbone of
+    :func:`tiny_model_cfg` (``kind``: ``'moco'``, ``'byol'``,
+    ``'simsiam'``)."""
+    cfg = tiny_model_cfg(norm=norm)
+    cfg['neck'] = tiny_neck(norm=norm)
+    if kind == 'moco':
+        cfg.update(type='BSIMMoCo', queue_len=24, feat_dim=16, momentum=0.01)
+    else:
+        predictor = tiny_neck(norm=norm)
+        predictor.update(in_channels=16, with_avg_pool=False)
+        cfg.update(
+            type={'byol': 'BSIMBYOL', 'simsiam': 'BSIMSimSiam'}[kind],
+            head=dict(
+                type='LatentPredictHead',
+                predictor=predictor,
+                loss=dict(type='CosineSimilarityLoss')))
+        if kind == 'byol':
+            cfg['base_momentum'] = 0.01
+    cfg.update(kwargs)
+    return cfg

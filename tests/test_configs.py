@@ -52,3 +52,60 @@ def test_config_builds(path, tiny_fashion_root):
             dataset = DATASETS.build(ds_cfg)
             item = dataset[0]
             assert 'inputs' in item
+
+
+BSIM_CONFIGS = [p for p in CONFIGS if osp.join('configs', 'bsim') in p]
+
+
+def shrink_backbone(backbone):
+    """The config's backbone family at the smallest size (2 steps of a
+    ResNet-50 at 224 px would take most of the suite's time)."""
+    backbone['depth'] = 18
+    if backbone.get('type') == 'ResNet_CIFAR':
+        backbone['base_channels'] = 4
+    return backbone
+
+
+@pytest.mark.parametrize(
+    'path', BSIM_CONFIGS,
+    ids=[osp.relpath(p, CONFIG_DIR) for p in BSIM_CONFIGS])
+def test_config_trains_a_few_iterations(path):
+    """The config's algorithm, neck, head, data preprocessor (mixing
+    included) and optimizer wrapper take two training steps; the loss is
+    finite and the weights move."""
+    import torch
+    from mmengine.logging import MessageHub
+    from mmengine.model import revert_sync_batchnorm
+    from mmengine.optim import build_optim_wrapper
+    from mmpretrain.structures import DataSample
+
+    cfg = Config.fromfile(path)
+    init_default_scope('mmpretrain')
+    MessageHub.get_current_instance().update_info('max_iters', 10)
+    model_cfg = cfg.model.copy()
+    model_cfg.setdefault('data_preprocessor', cfg.get('data_preprocessor'))
+    backbone = shrink_backbone(model_cfg.backbone)
+    widths = {'ResNet': 512, 'ResNet_CIFAR': 32}
+    model_cfg.neck.in_channels = widths[backbone.type]
+    if 'queue_len' in model_cfg:
+        model_cfg.queue_len = 8
+    torch.manual_seed(0)
+    # SyncBN needs a process group; one process trains with plain BN.
+    model = revert_sync_batchnorm(MODELS.build(model_cfg))
+    optim = build_optim_wrapper(model, cfg.optim_wrapper)
+    channels = backbone.get('in_channels', 3)
+    before = [p.detach().clone() for p in model.backbone.parameters()]
+    for _ in range(2):
+        views = [
+            torch.randint(0, 255, (4, channels, 32, 32), dtype=torch.uint8)
+            for _ in range(2)
+        ]
+        log = model.train_step(
+            dict(inputs=views, data_samples=[DataSample() for _ in range(4)]),
+            optim)
+        assert log and all(torch.isfinite(v) for v in log.values()), log
+    if getattr(model, 'bsim_weight', 0) > 0:
+        assert 'loss_bsim' in log
+    moved = [not torch.equal(a, b.detach())
+             for a, b in zip(before, model.backbone.parameters())]
+    assert any(moved)

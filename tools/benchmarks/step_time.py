@@ -1,27 +1,48 @@
-"""Step time of BSIM-SimCLR against mmpretrain's SimCLR, as a ratio.
+"""Step time of each BSIM algorithm against its mmpretrain base, as ratios.
 
-Both models get the same backbone, neck, batch and optimizer; each timed
-step is a full ``train_step`` (data preprocessor incl. mixing, forward,
-backward, SGD update). Steps of the two models alternate so that drift in
-machine load hits both equally; the ratio of medians is reported.
+For every pair (SimCLR, MoCo v2, BYOL, SimSiam) both models are built from
+the shipped CPU-recipe configs (``configs/bsim/*_fashion-mnist-cpu.py``: the
+base is the BSIM class with ``bsim_weight=0``, whose loss equals
+mmpretrain's base class exactly) with the preset's backbone, batch and image
+size. Each timed step is a full ``train_step`` (data preprocessor incl.
+mixing, forward, backward, SGD update). Steps of all models alternate so
+that drift in machine load hits all equally; ratios of medians are reported.
+Peak memory beside it: on CUDA ``max_memory_allocated`` of each model's own
+steps; on the CPU the peak resident memory of a separate process running
+that model's steps (growth of the peak RSS, ``VmHWM``, over the RSS before
+its first step: activations, gradients and optimizer state, not the
+libraries).
 
-    python tools/benchmarks/step_time.py --preset cpu-small
+    python tools/benchmarks/step_time.py --preset cpu-r18 --batch 64
+    python tools/benchmarks/step_time.py --preset r50-224 --batch 16 --steps 6
     python tools/benchmarks/step_time.py --preset r50-224 --device cuda
 
-BSIM encodes one extra view (3 instead of 2), so ~1.5x is the floor.
+BSIM encodes one more view with gradient: SimCLR and SimSiam encode 2 views
+with gradient, so ~1.5x is their floor; BYOL adds two target (forward-only)
+passes and MoCo v2 has one view with gradient plus one key pass, so their
+floors differ (README, "Step time").
 """
 import argparse
 import json
+import os.path as osp
 import statistics
+import subprocess
+import sys
 import time
 
 import torch
+from mmengine.config import Config
 from mmengine.optim import OptimWrapper
 from mmengine.registry import init_default_scope
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
 import bsim_plugin  # noqa: F401
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+CONFIG = osp.join(ROOT, 'configs', 'bsim',
+                  '{}_resnet18_1xb128-coslr-2e_fashion-mnist-cpu.py')
+PAIRS = ('simclr', 'mocov2', 'byol', 'simsiam')
 
 PRESETS = {
     # A 16-wide CIFAR ResNet-18 (3x3 stem) on Fashion-MNIST-sized images.
@@ -53,34 +74,24 @@ PRESETS = {
 }
 
 
-def build(kind, preset, device):
-    neck = dict(
-        type='NonLinearNeck',
-        in_channels=preset['neck_in'],
-        hid_channels=512,
-        out_channels=128,
-        num_layers=2,
-        with_avg_pool=True,
-        norm_cfg=dict(type='BN1d'))
-    common = dict(backbone=preset['backbone'], neck=neck)
-    if kind == 'simclr':
-        cfg = dict(
-            type='SimCLR',
-            head=dict(
-                type='ContrastiveHead',
-                loss=dict(type='CrossEntropyLoss'),
-                temperature=0.1),
-            data_preprocessor=dict(type='SelfSupDataPreprocessor'),
-            **common)
-    else:
-        cfg = dict(
-            type='BSIMSimCLR',
-            head=dict(type='SoftTargetContrastiveHead', temperature=0.1),
-            data_preprocessor=dict(
-                type='MixtureDataPreprocessor',
-                mixer=dict(type='InstanceMixer', alpha=1.0)),
-            **common)
-    model = MODELS.build(cfg).to(device).train()
+def model_cfg(pair: str, bsim: bool, preset: dict) -> dict:
+    """The recipe's model for ``pair`` with the preset's backbone."""
+    name = ('bsim-' if bsim else '') + pair
+    cfg = Config.fromfile(CONFIG.format(name))
+    model = cfg.model.to_dict()
+    model['backbone'] = dict(preset['backbone'])
+    model['neck']['in_channels'] = preset['neck_in']
+    pre = cfg.data_preprocessor.to_dict()
+    pre.update(mean=[127.5] * preset['channels'],
+               std=[64.0] * preset['channels'])
+    model['data_preprocessor'] = pre
+    if model['type'] == 'BSIMMoCo':
+        model['queue_len'] = 64 * preset['batch']
+    return model
+
+
+def build(pair, bsim, preset, device):
+    model = MODELS.build(model_cfg(pair, bsim, preset)).to(device).train()
     optim = OptimWrapper(
         torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9))
     return model, optim
@@ -97,50 +108,138 @@ def make_batch(preset, device):
 
 def timed_step(model, optim, preset, device):
     data = make_batch(preset, device)
-    if device == 'cuda':
+    if device.startswith('cuda'):
         torch.cuda.synchronize()
     start = time.perf_counter()
     model.train_step(data, optim)
-    if device == 'cuda':
+    if device.startswith('cuda'):
         torch.cuda.synchronize()
     return time.perf_counter() - start
+
+
+def setup(preset_name, batch, steps):
+    init_default_scope('mmpretrain')
+    from mmengine.logging import MessageHub
+    # BYOL's cosine EMA reads the schedule length.
+    MessageHub.get_current_instance().update_info('max_iters', 1000)
+    preset = dict(PRESETS[preset_name])
+    if batch:
+        preset['batch'] = batch
+    return preset
+
+
+def cpu_peak_mib(args, pair, bsim):
+    """Peak RSS of a fresh process running this model's steps."""
+    cmd = [
+        sys.executable, __file__, '--preset', args.preset, '--pairs', pair,
+        '--steps', '2', '--warmup', '1', '--memory-child',
+        'bsim' if bsim else 'base'
+    ]
+    if args.batch:
+        cmd += ['--batch', str(args.batch)]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def memory_child(args):
+    preset = setup(args.preset, args.batch, args.steps)
+    torch.manual_seed(0)
+    model, optim = build(args.pairs[0], args.memory_child == 'bsim', preset,
+                         'cpu')
+    data = make_batch(preset, 'cpu')
+    # Reset the process's peak RSS (VmHWM) to its current RSS, which holds
+    # the interpreter, the libraries, the model and the batch; the growth of
+    # the peak over it is what the steps need.
+    with open('/proc/self/clear_refs', 'w') as f:
+        f.write('5')
+    before = proc_status_kib('VmRSS')
+    for _ in range(args.warmup + args.steps):
+        model.train_step(dict(data), optim)
+    print((proc_status_kib('VmHWM') - before) / 1024)
+
+
+def proc_status_kib(field):
+    with open('/proc/self/status') as f:
+        for line in f:
+            if line.startswith(field + ':'):
+                return int(line.split()[1])
+    raise RuntimeError(f'no {field} in /proc/self/status')
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--preset', choices=sorted(PRESETS),
-                        default='cpu-small')
+                        default='cpu-r18')
+    parser.add_argument('--pairs', nargs='+', choices=PAIRS,
+                        default=list(PAIRS))
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--batch', type=int, help='override the batch size')
     parser.add_argument('--steps', type=int, default=20)
     parser.add_argument('--warmup', type=int, default=3)
+    parser.add_argument('--no-memory', action='store_true',
+                        help='skip the peak-memory measurement')
     parser.add_argument('--json', help='also write the result here')
+    parser.add_argument('--memory-child', help=argparse.SUPPRESS)
     args = parser.parse_args()
-    init_default_scope('mmpretrain')
-    preset = dict(PRESETS[args.preset])
-    if args.batch:
-        preset['batch'] = args.batch
-    torch.manual_seed(0)
-    models = {k: build(k, preset, args.device) for k in ('simclr', 'bsim')}
+    if args.memory_child:
+        return memory_child(args)
+    preset = setup(args.preset, args.batch, args.steps)
+    models = {}
+    for pair in args.pairs:
+        for bsim in (False, True):
+            torch.manual_seed(0)
+            models[(pair, bsim)] = build(pair, bsim, preset, args.device)
     times = {k: [] for k in models}
+    peak = {}
     total = args.warmup + args.steps
     for step in range(total):
-        for kind, (model, optim) in models.items():
+        for key, (model, optim) in models.items():
+            if args.device.startswith('cuda'):
+                torch.cuda.reset_peak_memory_stats()
             t = timed_step(model, optim, preset, args.device)
+            if args.device.startswith('cuda'):
+                peak[key] = max(peak.get(key, 0),
+                                torch.cuda.max_memory_allocated() / 2**20)
             if step >= args.warmup:
-                times[kind].append(t)
-        print(f'step {step + 1}/{total}', end='\r', flush=True)
-    med = {k: statistics.median(v) for k, v in times.items()}
+                times[key].append(t)
+        print(f'step {step + 1}/{total}', end='\r', flush=True, file=sys.stderr)
+    print(file=sys.stderr)
+    if args.device == 'cpu' and not args.no_memory:
+        for pair, bsim in models:
+            print(f'peak memory: {pair} {"bsim" if bsim else "base"}',
+                  file=sys.stderr)
+            peak[(pair, bsim)] = cpu_peak_mib(args, pair, bsim)
+    device = (torch.cuda.get_device_name() if args.device.startswith('cuda')
+              else f'cpu ({torch.get_num_threads()} threads)')
+    rows = []
+    for pair in args.pairs:
+        base_t = statistics.median(times[(pair, False)])
+        bsim_t = statistics.median(times[(pair, True)])
+        row = dict(
+            pair=pair,
+            base_median_s=round(base_t, 4),
+            bsim_median_s=round(bsim_t, 4),
+            ratio=round(bsim_t / base_t, 3))
+        if peak:
+            row.update(
+                base_peak_mib=round(peak[(pair, False)]),
+                bsim_peak_mib=round(peak[(pair, True)]),
+                memory_ratio=round(
+                    peak[(pair, True)] / max(peak[(pair, False)], 1e-9), 3))
+        rows.append(row)
+        print(f'{pair:8s} base {base_t:.4f} s  bsim {bsim_t:.4f} s  '
+              f'ratio {bsim_t / base_t:.3f}' +
+              (f'  peak {row["base_peak_mib"]} / {row["bsim_peak_mib"]} MiB'
+               if peak else ''))
     result = dict(
         preset=args.preset,
-        device=torch.cuda.get_device_name() if args.device == 'cuda' else
-        f'cpu ({torch.get_num_threads()} threads)',
+        device=device,
         batch=preset['batch'],
+        image_size=preset['size'],
         steps=args.steps,
-        simclr_median_s=round(med['simclr'], 4),
-        bsim_simclr_median_s=round(med['bsim'], 4),
-        ratio=round(med['bsim'] / med['simclr'], 3))
-    print()
+        torch=torch.__version__,
+        date=time.strftime('%Y-%m-%d'),
+        pairs=rows)
     print(json.dumps(result, indent=2))
     if args.json:
         with open(args.json, 'w') as f:

@@ -1,5 +1,10 @@
+from .bsim_latent import BSIMBYOL, BSIMSimSiam, LatentBSIMMixin
 from .bsim_mixin import BSIMMixin
+from .bsim_moco import BSIMMoCo
 from .bsim_simclr import BSIMSimCLR
 from .embedding_predict import EmbeddingPredictMixin
 
-__all__ = ['BSIMMixin', 'BSIMSimCLR', 'EmbeddingPredictMixin']
+__all__ = [
+    'BSIMMixin', 'LatentBSIMMixin', 'BSIMSimCLR', 'BSIMMoCo', 'BSIMBYOL',
+    'BSIMSimSiam', 'EmbeddingPredictMixin'
+]

@@ -47,22 +47,37 @@ class BSIMMixin(EmbeddingPredictMixin):
                 f'{type(self.data_preprocessor).__name__}')
 
     def mixture_view(
-        self, inputs: List[torch.Tensor], data_samples: List[DataSample]
+        self,
+        inputs: List[torch.Tensor],
+        data_samples: List[DataSample],
+        gather: bool = True
     ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """The mixture images and the gathered ``(lam, partner)``.
+        """The mixture images and their ``(lam, partner)``.
+
+        Args:
+            inputs (List[Tensor]): the views, the mixture last.
+            data_samples (List[DataSample]): carry ``mix_lam`` and
+                ``mix_partner``.
+            gather (bool): gather ``lam`` and ``partner`` over processes
+                (for a loss over the global batch, as SimCLR's); ``False``
+                keeps the local ones (for a per-process loss, as MoCo's,
+                BYOL's and SimSiam's: a partner is always in the local
+                batch). Defaults to True.
 
         Returns:
             Tuple[Tensor, Tensor, Tensor]: the local ``(n, C, H, W)``
             mixture (the last view appended by
-            :class:`MixtureDataPreprocessor`), and ``lam`` and partner
-            indices of the global batch (partners offset to global indices;
-            one process: the local ones).
+            :class:`MixtureDataPreprocessor`), ``lam`` and partner indices
+            (gathered: of the global batch, partners offset to global
+            indices; one process: the local ones).
         """
         if len(inputs) < 3:
             raise ValueError(
                 f'{type(self).__name__} expects [v1, v2, mixture], got '
                 f'{len(inputs)} views: is MixtureDataPreprocessor the '
                 'data_preprocessor?')
-        lam, partner = gather_partner_info(*collect_mix_info(data_samples))
+        lam, partner = collect_mix_info(data_samples)
+        if gather:
+            lam, partner = gather_partner_info(lam, partner)
         device = inputs[-1].device
         return inputs[-1], lam.to(device), partner.to(device)

@@ -6,6 +6,33 @@
 #   python tools/benchmarks/quality.py run configs/benchmarks/quality/fashion-mnist_cpu.py
 _bsim = 'configs/bsim/bsim-simclr_resnet18_1xb128-coslr-2e_fashion-mnist-cpu.py'
 _simclr = 'configs/bsim/simclr_resnet18_1xb128-coslr-2e_fashion-mnist-cpu.py'
+_recipe = 'configs/bsim/{}_resnet18_1xb128-coslr-2e_fashion-mnist-cpu.py'
+
+
+def _epochs(n):
+    return {
+        'train_cfg.max_epochs': n,
+        'param_scheduler.1.end': n,
+        'param_scheduler.1.T_max': n,
+    }
+
+
+def _pair(base, method, epochs, ratio):
+    # The base at 2 epochs (equal epochs) and at the whole number of epochs
+    # that takes at least BSIM's 2-epoch time (step-time ratio measured with
+    # tools/benchmarks/step_time.py --preset cpu-r18, batch 128).
+    return [
+        dict(name=base, method=method, budget='2 epochs',
+             config=_recipe.format(base)),
+        dict(name=f'{base}-{epochs}e', method=method,
+             budget=f"{epochs} epochs >= BSIM's time ({ratio}x)",
+             config=_recipe.format(base), cfg_options=_epochs(epochs)),
+        dict(name=f'bsim-{base}', method=f'BSIM-{method}', budget='2 epochs',
+             base=[base, f'{base}-{epochs}e'],
+             config=_recipe.format(f'bsim-{base}')),
+    ]
+
+
 protocol = dict(
     name='fashion-mnist-cpu',
     title='Fashion-MNIST, CPU protocol: ResNet-18, 30,000 images, batch 128',
@@ -26,4 +53,5 @@ protocol = dict(
              }),
         dict(name='bsim-simclr', method='BSIM-SimCLR', budget='2 epochs',
              base=['simclr', 'simclr-3e'], config=_bsim),
-    ])
+    ] + _pair('mocov2', 'MoCo v2', 4, 1.79) + _pair('simsiam', 'SimSiam', 3, 1.53)
+    + _pair('byol', 'BYOL', 3, 1.41))

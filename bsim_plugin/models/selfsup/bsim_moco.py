@@ -1,0 +1,154 @@
+from typing import Dict, List, Optional, Union
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmengine.dist import get_world_size
+from mmpretrain.models.selfsup import MoCo
+from mmpretrain.models.utils import batch_shuffle_ddp, batch_unshuffle_ddp
+from mmpretrain.registry import MODELS
+from mmpretrain.structures import DataSample
+
+from ..heads.soft_target_contrastive_head import SoftTargetContrastiveHead
+from ..utils.key_set import columns_logits, queue_key_set
+from .bsim_mixin import BSIMMixin
+
+
+@MODELS.register_module()
+class BSIMMoCo(BSIMMixin, MoCo):
+    r"""MoCo v2 with BSIM's spurious-positive pairs.
+
+    `Beyond Single Instance Multi-view Unsupervised Representation Learning
+    <https://arxiv.org/abs/2011.13356>`_ on top of mmpretrain's
+    :class:`~mmpretrain.models.MoCo` (v2 when built with the v2 neck and
+    augmentations). The momentum encoder, the ``queue`` buffers and
+    ``_dequeue_and_enqueue`` are MoCo's own, so checkpoints hold MoCo's keys
+    and resume exactly.
+
+    The data preprocessor (:class:`MixtureDataPreprocessor`) appends a
+    mixture ``x_m = lam * v1_i + (1 - lam) * v1_j`` of two query views. The
+    loss is :math:`L = L_{MoCo} + w \cdot L_{BSIM}` with
+
+    .. math:: L_{BSIM} = \lambda\, CE([q_m k_i, q_m Q] / \tau, 0) +
+              (1 - \lambda)\, CE([q_m k_j, q_m Q] / \tau, 0)
+
+    where :math:`q_m` is the mixture's query (its own forward pass),
+    :math:`k_i, k_j` the momentum keys of the two sources' second views and
+    :math:`Q` the queue; both terms go through
+    :meth:`SoftTargetContrastiveHead.loss_per_positive` on the key set
+    ``[batch keys | queue]``. Only the clean keys are enqueued. The loss is
+    per process, as MoCo's (DDP averages the gradients); a partner is always
+    in the local batch.
+
+    Args:
+        backbone (dict): backbone config.
+        neck (dict): projection neck config.
+        head (dict): a :class:`SoftTargetContrastiveHead` config (it equals
+            mmpretrain's ``ContrastiveHead`` for one positive).
+        queue_len (int): number of keys in the queue. Defaults to 65536.
+        feat_dim (int): key dimension. Defaults to 128.
+        momentum (float): momentum encoder update, as mmpretrain's MoCo
+            (``1 - m`` of the MoCo paper). Defaults to 0.001.
+        bsim_weight (float): :math:`w` >= 0. ``0`` gives plain MoCo (no
+            mixture is encoded). Defaults to 1.0.
+        pretrained (str, optional): checkpoint to initialise from.
+        data_preprocessor (dict, optional): defaults to
+            ``dict(type='MixtureDataPreprocessor')``.
+        init_cfg (dict | List[dict], optional): initialisation config.
+    """
+
+    def __init__(self,
+                 backbone: dict,
+                 neck: dict,
+                 head: dict,
+                 queue_len: int = 65536,
+                 feat_dim: int = 128,
+                 momentum: float = 0.001,
+                 bsim_weight: float = 1.0,
+                 pretrained: Optional[str] = None,
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[Union[List[dict], dict]] = None) -> None:
+        bsim_weight = self.check_bsim_weight(bsim_weight)
+        if not isinstance(queue_len, int) or isinstance(queue_len, bool) \
+                or queue_len < 1:
+            raise ValueError('BSIMMoCo: queue_len must be an int >= 1, got '
+                             f'queue_len={queue_len!r}')
+        super().__init__(
+            backbone=backbone,
+            neck=neck,
+            head=head,
+            queue_len=queue_len,
+            feat_dim=feat_dim,
+            momentum=momentum,
+            pretrained=pretrained,
+            data_preprocessor=self.default_data_preprocessor(
+                data_preprocessor),
+            init_cfg=init_cfg)
+        if not isinstance(self.head, SoftTargetContrastiveHead):
+            raise TypeError(
+                'BSIMMoCo: head must be a SoftTargetContrastiveHead, got '
+                f'{type(self.head).__name__}')
+        self.check_mixture_preprocessor(bsim_weight)
+        self.bsim_weight = bsim_weight
+
+    def query(self, images: torch.Tensor) -> torch.Tensor:
+        """L2-normalised query ``q`` of the online encoder."""
+        return F.normalize(self.neck(self.backbone(images))[0], dim=1)
+
+    @torch.no_grad()
+    def momentum_keys(self, images: torch.Tensor) -> torch.Tensor:
+        """Update the momentum encoder and encode keys, as MoCo does
+        (batch shuffle across processes for BatchNorm)."""
+        self.encoder_k.update_parameters(
+            nn.Sequential(self.backbone, self.neck))
+        images, idx_unshuffle = batch_shuffle_ddp(images)
+        k = F.normalize(self.encoder_k(images)[0], dim=1)
+        return batch_unshuffle_ddp(k, idx_unshuffle)
+
+    def loss(self, inputs: List[torch.Tensor],
+             data_samples: List[DataSample],
+             **kwargs) -> Dict[str, torch.Tensor]:
+        """Compute the MoCo and BSIM terms.
+
+        Args:
+            inputs (List[Tensor]): ``[query view, key view]`` or
+                ``[query view, key view, mixture]``, each ``(n, C, H, W)``.
+            data_samples (List[DataSample]): carry ``mix_lam`` and
+                ``mix_partner`` when a mixture is given.
+
+        Returns:
+            Dict[str, Tensor]: ``loss_sim`` (MoCo's loss) and, if
+            ``bsim_weight > 0``, ``loss_bsim`` (already weighted).
+        """
+        self.check_queue_fits(inputs[0].size(0))
+        q = self.query(inputs[0])
+        k = self.momentum_keys(inputs[1])
+        keys = queue_key_set(k, self.queue.clone())  # (n + L, d)
+        n = k.size(0)
+        rows = torch.arange(n, device=q.device)
+        logits = q @ keys.t()
+        losses = dict(
+            loss_sim=self.head.loss_per_positive(
+                columns_logits(logits, rows), logits[:, n:]))
+        if self.bsim_weight > 0:
+            mixture, lam, partner = self.mixture_view(
+                inputs, data_samples, gather=False)
+            mix_logits = self.query(mixture) @ keys.t()
+            losses['loss_bsim'] = self.bsim_weight * \
+                self.head.loss_per_positive(
+                    columns_logits(mix_logits, rows, partner),
+                    mix_logits[:, n:],
+                    weights=torch.stack([lam, 1 - lam], dim=1))
+        # Only the clean keys enter the queue.
+        self._dequeue_and_enqueue(k)
+        return losses
+
+    def check_queue_fits(self, local_batch: int) -> None:
+        """MoCo fills its queue batch by batch: its length must be a
+        multiple of the global batch (checked before any update)."""
+        global_batch = local_batch * get_world_size()
+        if self.queue_len % global_batch:
+            raise ValueError(
+                f'{type(self).__name__}: queue_len={self.queue_len} must be '
+                f'a multiple of the global batch size {global_batch} (the '
+                'queue is filled batch by batch)')

@@ -1,0 +1,20 @@
+# BSIM on MoCo v2 in the CPU recipe: the BSIM-SimCLR CPU recipe's backbone,
+# data, augmentations, optimizer and schedule (the quality protocol's), with
+# MoCo v2's momentum encoder, MLP neck and a queue of 4,096 keys (the 30,000
+# images of an epoch are 234 batches of 128: the queue holds the last 32).
+# Momentum 0.99 (mmpretrain writes 1 - m) suits a run of 468 iterations.
+_base_ = './bsim-simclr_resnet18_1xb128-coslr-2e_fashion-mnist-cpu.py'
+
+model = dict(
+    type='BSIMMoCo',
+    queue_len=4096,
+    feat_dim=64,
+    momentum=0.01,
+    neck=dict(
+        _delete_=True,
+        type='MoCoV2Neck',
+        in_channels=512,
+        hid_channels=256,
+        out_channels=64,
+        with_avg_pool=True),
+    head=dict(temperature=0.2))
