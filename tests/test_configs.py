@@ -69,10 +69,11 @@ def shrink_backbone(backbone):
 @pytest.mark.parametrize(
     'path', BSIM_CONFIGS,
     ids=[osp.relpath(p, CONFIG_DIR) for p in BSIM_CONFIGS])
-def test_config_trains_a_few_iterations(path):
+def test_config_trains_a_few_iterations(path, tiny_fashion_root):
     """The config's algorithm, neck, head, data preprocessor (mixing
     included) and optimizer wrapper take two training steps; the loss is
-    finite and the weights move."""
+    finite and the weights move. A mixture made in the pipeline comes from
+    the config's own train dataset (on tiny Fashion-MNIST-like data)."""
     import torch
     from mmengine.logging import MessageHub
     from mmengine.model import revert_sync_batchnorm
@@ -95,14 +96,24 @@ def test_config_trains_a_few_iterations(path):
     optim = build_optim_wrapper(model, cfg.optim_wrapper)
     channels = backbone.get('in_channels', 3)
     before = [p.detach().clone() for p in model.backbone.parameters()]
-    for _ in range(2):
-        views = [
-            torch.randint(0, 255, (4, channels, 32, 32), dtype=torch.uint8)
-            for _ in range(2)
-        ]
-        log = model.train_step(
-            dict(inputs=views, data_samples=[DataSample() for _ in range(4)]),
-            optim)
+    dataset = None
+    if cfg.train_dataloader.dataset.type == 'MixturePairDataset':
+        from mmengine.dataset import default_collate
+        ds_cfg = cfg.train_dataloader.dataset.copy()
+        ds_cfg.dataset.data_root = tiny_fashion_root
+        ds_cfg.dataset.indices = 8
+        dataset = DATASETS.build(ds_cfg)
+    for step in range(2):
+        if dataset is not None:
+            data = default_collate([dataset[step * 4 + i] for i in range(4)])
+        else:
+            data = dict(
+                inputs=[
+                    torch.randint(0, 255, (4, channels, 32, 32),
+                                  dtype=torch.uint8) for _ in range(2)
+                ],
+                data_samples=[DataSample() for _ in range(4)])
+        log = model.train_step(data, optim)
         assert log and all(torch.isfinite(v) for v in log.values()), log
     if getattr(model, 'bsim_weight', 0) > 0:
         assert 'loss_bsim' in log

@@ -179,10 +179,16 @@ def test_demo_reports_both_figures_and_writes_plot(tiny_fashion_root,
 def test_step_time_benchmark_runs(tmp_path):
     out = str(tmp_path / 'step.json')
     proc = run([
-        sys.executable, 'tools/benchmarks/step_time.py', '--batch', '8',
-        '--steps', '2', '--warmup', '1', '--json', out
+        sys.executable, 'tools/benchmarks/step_time.py', '--preset',
+        'cpu-small', '--batch', '8', '--steps', '2', '--warmup', '1',
+        '--pairs', 'mocov2', 'byol', '--json', out
     ])
     assert proc.returncode == 0, proc.stderr[-3000:]
     with open(out) as f:
         result = json.load(f)
-    assert result['batch'] == 8 and result['ratio'] > 0
+    assert result['batch'] == 8
+    assert [row['pair'] for row in result['pairs']] == ['mocov2', 'byol']
+    for row in result['pairs']:
+        assert row['ratio'] > 0
+        # Peak memory of each model's own steps, measured in its process.
+        assert row['base_peak_mib'] > 0 and row['bsim_peak_mib'] > 0

@@ -125,3 +125,29 @@ def test_safe_loading_still_refuses_other_objects(tmp_path):
     # The plugin did not switch the default off.
     with pytest.raises(pickle.UnpicklingError):
         torch.load(path)
+
+
+def test_moco_queue_resumes_exactly(tmp_path, tiny_fashion_root):
+    """BSIM-MoCo keeps MoCo's queue, pointer and momentum encoder in the
+    checkpoint: a resumed run ends where the uninterrupted one does (the
+    queue of 16 keys wraps around in the 8 iterations of batch 8)."""
+    from helpers import tiny_base_cfg
+
+    def moco_config(work):
+        cfg = tiny_config(work, tiny_fashion_root)
+        cfg.model = tiny_base_cfg('moco', queue_len=16)
+        return cfg
+
+    straight = train(moco_config(str(tmp_path / 'straight')))
+    expected = model_state(straight)
+    assert int(expected['queue_ptr']) == 0  # 8 batches of 8 in 16 slots
+    work = str(tmp_path / 'resumed')
+    train(moco_config(work), interrupt=True)
+    cfg = moco_config(work)
+    cfg.resume = True
+    resumed = train(cfg)
+    assert resumed.iter == 8
+    state = model_state(resumed)
+    assert {'queue', 'queue_ptr'} <= set(state)
+    assert any(k.startswith('encoder_k.') for k in state)
+    assert_same_state(state, expected)

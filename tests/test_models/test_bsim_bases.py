@@ -187,3 +187,69 @@ def test_train_step_through_preprocessor(kind):
         optim)
     assert {'loss_sim', 'loss_bsim'} <= set(log)
     assert all(torch.isfinite(v) for v in log.values())
+
+
+def pipeline_form(inputs, lam, partner):
+    """The same mixtures as the batch form, as MixWithPartner ships them:
+    every partner's key view appended, mix_partner = -1."""
+    samples = [DataSample() for _ in range(len(lam))]
+    attach_mix_info(samples, lam, torch.full_like(partner, -1))
+    return inputs + [inputs[1][partner]], samples
+
+
+@pytest.mark.parametrize('kind', KINDS)
+def test_pipeline_form_equals_batch_form_for_the_same_partners(kind):
+    """With the partners' key views shipped with the batch, the loss is the
+    batch form's (the partner keys are the same images; GroupNorm makes the
+    extra key pass independent of the batch it runs in)."""
+    inputs, samples, lam, partner = mixed_batch()
+    batch_model = build(kind, norm='GN')
+    pipe_model = build(kind, norm='GN')
+    torch.manual_seed(1)
+    expected = batch_model.loss(inputs, samples)
+    torch.manual_seed(1)
+    got = pipe_model.loss(*pipeline_form(inputs, lam, partner))
+    assert set(got) == {'loss_sim', 'loss_bsim'}
+    for key in expected:
+        torch.testing.assert_close(got[key], expected[key])
+    if kind == 'moco':  # only the batch's own clean keys were enqueued
+        torch.testing.assert_close(pipe_model.queue, batch_model.queue)
+
+
+def test_pipeline_form_simclr_by_hand():
+    """SimCLR's key set gains the partners' key embeddings as N more
+    columns; the target puts 1 - lam on sample i's partner column 2N + i."""
+    from helpers import tiny_model_cfg
+    torch.manual_seed(0)
+    model = MODELS.build(tiny_model_cfg(norm='GN', bsim_weight=1.0))
+    inputs, _, lam, partner = mixed_batch()
+    pipe_inputs, samples = pipeline_form(inputs, lam, partner)
+    losses = model.loss(pipe_inputs, samples)
+
+    def project(x):
+        return F.normalize(model.neck(model.backbone(x))[0], dim=1)
+
+    with torch.no_grad():
+        n = len(lam)
+        z = project(torch.stack(inputs[:2], 1).flatten(0, 1))
+        keys = torch.cat([z, project(pipe_inputs[3])])
+        logits = project(inputs[2]) @ keys.t() / model.head.temperature
+    expected = 0.0
+    for i in range(n):
+        log_norm = torch.logsumexp(logits[i], 0)
+        expected += -(float(lam[i]) * float(logits[i, 2 * i + 1] - log_norm) +
+                      (1 - float(lam[i])) *
+                      float(logits[i, 2 * n + i] - log_norm))
+    assert losses['loss_bsim'].item() == pytest.approx(
+        expected / n, rel=1e-5)
+
+
+def test_mixed_forms_in_one_batch_are_a_clear_error():
+    model = build('moco')
+    inputs, _, lam, partner = mixed_batch()
+    partner = partner.clone()
+    partner[0] = -1
+    samples = [DataSample() for _ in range(len(lam))]
+    attach_mix_info(samples, lam, partner)
+    with pytest.raises(ValueError, match='batch-form and pipeline-form'):
+        model.loss(inputs + [inputs[1]], samples)

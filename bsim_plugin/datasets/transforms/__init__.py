@@ -1,3 +1,4 @@
 from .intensity import IntensityJitter
+from .mixture import MixWithPartner
 
-__all__ = ['IntensityJitter']
+__all__ = ['IntensityJitter', 'MixWithPartner']

@@ -19,9 +19,13 @@ class MixtureDataPreprocessor(SelfSupDataPreprocessor):
     partner index are stored in its data sample (fields ``mix_lam`` and
     ``mix_partner``). At validation and test time nothing is mixed.
 
+    With ``mixer=None`` it only normalises: the mixture then comes from the
+    pipeline (:class:`MixWithPartner` under :class:`MixturePairDataset`).
+
     Args:
-        mixer (dict | InstanceMixer): the mixer, built from
-            ``BATCH_AUGMENTS``. Defaults to ``dict(type='InstanceMixer')``.
+        mixer (dict | InstanceMixer | None): the mixer, built from
+            ``BATCH_AUGMENTS``; ``None`` for a mixture made in the pipeline.
+            Defaults to ``dict(type='InstanceMixer')``.
         mix_views (Tuple[int, int]): (own view, partner view). ``(0, 0)`` is
             BSIM (mix two instances' first views); ``(0, 1)`` mixes a query
             with the key view of its partner (SANE's momentum mixup).
@@ -31,7 +35,8 @@ class MixtureDataPreprocessor(SelfSupDataPreprocessor):
     """
 
     def __init__(self,
-                 mixer: Union[dict, InstanceMixer] = dict(type='InstanceMixer'),
+                 mixer: Optional[Union[dict, InstanceMixer]] = dict(
+                     type='InstanceMixer'),
                  mix_views: Tuple[int, int] = (0, 0),
                  mean: Optional[Sequence[Union[float, int]]] = None,
                  std: Optional[Sequence[Union[float, int]]] = None,
@@ -52,9 +57,10 @@ class MixtureDataPreprocessor(SelfSupDataPreprocessor):
             non_blocking=non_blocking)
         if isinstance(mixer, dict):
             mixer = BATCH_AUGMENTS.build(mixer)
-        if not callable(mixer):
+        if mixer is not None and not callable(mixer):
             raise TypeError('MixtureDataPreprocessor: mixer must be a config '
-                            f'dict or a callable mixer, got {mixer!r}')
+                            'dict, a callable mixer or None, got '
+                            f'{mixer!r}')
         if (len(tuple(mix_views)) != 2
                 or not all(isinstance(v, int) and v >= 0 for v in mix_views)):
             raise ValueError('MixtureDataPreprocessor: mix_views must be two '
@@ -65,7 +71,7 @@ class MixtureDataPreprocessor(SelfSupDataPreprocessor):
 
     def forward(self, data: dict, training: bool = False) -> dict:
         data = super().forward(data, training)
-        if not training:
+        if not training or self.mixer is None:
             return data
         inputs = data['inputs']
         if not isinstance(inputs, list) or len(inputs) <= max(self.mix_views):

@@ -13,7 +13,9 @@ puts on each of its two predictions (mmpretrain's BYOL ``2``, so that
 :math:`c \ell = 2 - 2\cos` up to a constant as in the BYOL paper; SimSiam
 ``1/2``), so the mixture's prediction counts as much as a clean view's.
 Targets: BYOL's target network on ``v2`` (no gradient); SimSiam's online
-projection of ``v2`` with stop-gradient.
+projection of ``v2`` with stop-gradient. In the pipeline form
+(:class:`MixWithPartner`) the partners' key views come with the batch and
+their targets are computed the same way.
 """
 from typing import Dict, List, Optional, Union
 
@@ -24,7 +26,7 @@ from mmpretrain.models.selfsup import BYOL, SimSiam
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
-from .bsim_mixin import BSIMMixin
+from .bsim_mixin import BSIMMixin, MixtureView
 
 
 def weighted_mean(loss_module: CosineSimilarityLoss, pred: torch.Tensor,
@@ -59,25 +61,35 @@ class LatentBSIMMixin(BSIMMixin):
                 f'{type(self.head).__name__} with '
                 f'{type(loss_module).__name__}')
 
-    def mixture_loss(self, z_mix: torch.Tensor, target: torch.Tensor,
-                     lam: torch.Tensor,
-                     partner: torch.Tensor) -> torch.Tensor:
+    def mixture_loss(self, view: MixtureView, z_mix: torch.Tensor,
+                     target: torch.Tensor) -> torch.Tensor:
         """Weighted BSIM term for the mixture's projection ``z_mix``.
 
         Args:
+            view (MixtureView): the local mixture view.
             z_mix (Tensor): ``(n, d)`` online projection of the mixture.
-            target (Tensor): ``(n, d)`` targets of the second views (no
-                gradient flows into them).
-            lam (Tensor): ``(n,)`` share of each sample's own image.
-            partner (Tensor): ``(n,)`` local partner indices.
+            target (Tensor): ``(n, d)`` targets of the batch's second views
+                (no gradient flows into them). In the pipeline form the
+                partners' targets are computed by :meth:`partner_targets`
+                and appended.
         """
+        partner = view.partner
+        if view.partner_views is not None:
+            partner = partner + target.size(0)
+            target = torch.cat(
+                [target, self.partner_targets(view.partner_views)])
         pred = self.head.predictor([z_mix])[0]
         target = target.detach()
         loss = self.head.loss_module
-        lam = lam.to(pred.dtype)
+        lam = view.lam.to(pred.dtype)
         return self.bsim_weight * self.pair_factor * (
-            weighted_mean(loss, pred, target, lam) +
+            weighted_mean(loss, pred, target[:len(pred)], lam) +
             weighted_mean(loss, pred, target[partner], 1 - lam))
+
+    @torch.no_grad()
+    def partner_targets(self, images: torch.Tensor) -> torch.Tensor:
+        """Targets of the partners' key views (pipeline form)."""
+        raise NotImplementedError
 
     def init_bsim(self, bsim_weight: float) -> None:
         """Checks after the base class is built."""
@@ -127,6 +139,10 @@ class BSIMBYOL(LatentBSIMMixin, BYOL):
             init_cfg=init_cfg)
         self.init_bsim(bsim_weight)
 
+    @torch.no_grad()
+    def partner_targets(self, images: torch.Tensor) -> torch.Tensor:
+        return self.target_net(images)[0]
+
     def loss(self, inputs: List[torch.Tensor],
              data_samples: List[DataSample],
              **kwargs) -> Dict[str, torch.Tensor]:
@@ -147,10 +163,9 @@ class BSIMBYOL(LatentBSIMMixin, BYOL):
         losses = dict(loss_sim=self.pair_factor * (
             self.head.loss(z1, t2) + self.head.loss(z2, t1)))
         if self.bsim_weight > 0:
-            mixture, lam, partner = self.mixture_view(
-                inputs, data_samples, gather=False)
-            z_mix = self.neck(self.backbone(mixture))[0]
-            losses['loss_bsim'] = self.mixture_loss(z_mix, t2, lam, partner)
+            view = self.mixture_view(inputs, data_samples, gather=False)
+            z_mix = self.neck(self.backbone(view.images))[0]
+            losses['loss_bsim'] = self.mixture_loss(view, z_mix, t2)
         return losses
 
 
@@ -194,6 +209,10 @@ class BSIMSimSiam(LatentBSIMMixin, SimSiam):
             init_cfg=init_cfg)
         self.init_bsim(bsim_weight)
 
+    @torch.no_grad()
+    def partner_targets(self, images: torch.Tensor) -> torch.Tensor:
+        return self.neck(self.backbone(images))[0]
+
     def loss(self, inputs: List[torch.Tensor],
              data_samples: List[DataSample],
              **kwargs) -> Dict[str, torch.Tensor]:
@@ -203,8 +222,7 @@ class BSIMSimSiam(LatentBSIMMixin, SimSiam):
         losses = dict(loss_sim=self.pair_factor * (
             self.head.loss(z1, z2) + self.head.loss(z2, z1)))
         if self.bsim_weight > 0:
-            mixture, lam, partner = self.mixture_view(
-                inputs, data_samples, gather=False)
-            z_mix = self.neck(self.backbone(mixture))[0]
-            losses['loss_bsim'] = self.mixture_loss(z_mix, z2, lam, partner)
+            view = self.mixture_view(inputs, data_samples, gather=False)
+            z_mix = self.neck(self.backbone(view.images))[0]
+            losses['loss_bsim'] = self.mixture_loss(view, z_mix, z2)
         return losses

@@ -96,11 +96,9 @@ class BSIMMoCo(BSIMMixin, MoCo):
         return F.normalize(self.neck(self.backbone(images))[0], dim=1)
 
     @torch.no_grad()
-    def momentum_keys(self, images: torch.Tensor) -> torch.Tensor:
-        """Update the momentum encoder and encode keys, as MoCo does
-        (batch shuffle across processes for BatchNorm)."""
-        self.encoder_k.update_parameters(
-            nn.Sequential(self.backbone, self.neck))
+    def encode_keys(self, images: torch.Tensor) -> torch.Tensor:
+        """Keys of the momentum encoder, with MoCo's batch shuffle across
+        processes (for BatchNorm)."""
         images, idx_unshuffle = batch_shuffle_ddp(images)
         k = F.normalize(self.encoder_k(images)[0], dim=1)
         return batch_unshuffle_ddp(k, idx_unshuffle)
@@ -111,8 +109,10 @@ class BSIMMoCo(BSIMMixin, MoCo):
         """Compute the MoCo and BSIM terms.
 
         Args:
-            inputs (List[Tensor]): ``[query view, key view]`` or
-                ``[query view, key view, mixture]``, each ``(n, C, H, W)``.
+            inputs (List[Tensor]): ``[query view, key view]``,
+                ``[query view, key view, mixture]`` (batch form) or
+                ``[..., mixture, partner key views]`` (pipeline form), each
+                ``(n, C, H, W)``.
             data_samples (List[DataSample]): carry ``mix_lam`` and
                 ``mix_partner`` when a mixture is given.
 
@@ -122,23 +122,35 @@ class BSIMMoCo(BSIMMixin, MoCo):
         """
         self.check_queue_fits(inputs[0].size(0))
         q = self.query(inputs[0])
-        k = self.momentum_keys(inputs[1])
-        keys = queue_key_set(k, self.queue.clone())  # (n + L, d)
+        with torch.no_grad():
+            self.encoder_k.update_parameters(
+                nn.Sequential(self.backbone, self.neck))
+        k = self.encode_keys(inputs[1])
         n = k.size(0)
         rows = torch.arange(n, device=q.device)
+        view = None
+        batch_keys = k
+        if self.bsim_weight > 0:
+            view = self.mixture_view(inputs, data_samples, gather=False)
+            if view.partner_views is not None:
+                # Pipeline form: the partners' keys follow the batch's.
+                batch_keys = torch.cat(
+                    [k, self.encode_keys(view.partner_views)])
+        # [batch keys | queue]: the queue's negatives are columns nk:.
+        keys = queue_key_set(batch_keys, self.queue.clone())
+        nk = batch_keys.size(0)
         logits = q @ keys.t()
         losses = dict(
             loss_sim=self.head.loss_per_positive(
-                columns_logits(logits, rows), logits[:, n:]))
-        if self.bsim_weight > 0:
-            mixture, lam, partner = self.mixture_view(
-                inputs, data_samples, gather=False)
-            mix_logits = self.query(mixture) @ keys.t()
+                columns_logits(logits, rows), logits[:, nk:]))
+        if view is not None:
+            partner_cols = view.partner + (n if nk > n else 0)
+            mix_logits = self.query(view.images) @ keys.t()
             losses['loss_bsim'] = self.bsim_weight * \
                 self.head.loss_per_positive(
-                    columns_logits(mix_logits, rows, partner),
-                    mix_logits[:, n:],
-                    weights=torch.stack([lam, 1 - lam], dim=1))
+                    columns_logits(mix_logits, rows, partner_cols),
+                    mix_logits[:, nk:],
+                    weights=torch.stack([view.lam, 1 - view.lam], dim=1))
         # Only the clean keys enter the queue.
         self._dequeue_and_enqueue(k)
         return losses

@@ -82,8 +82,10 @@ class BSIMSimCLR(BSIMMixin, SimCLR):
         """Compute the SimCLR and BSIM terms.
 
         Args:
-            inputs (List[Tensor]): ``[v1, v2]`` or ``[v1, v2, mixture]``,
-                each ``(n, C, H, W)`` (``n`` the local batch size).
+            inputs (List[Tensor]): ``[v1, v2]``, ``[v1, v2, mixture]``
+                (batch form) or ``[v1, v2, mixture, partner key views]``
+                (pipeline form), each ``(n, C, H, W)`` (``n`` the local
+                batch size).
             data_samples (List[DataSample]): carry ``mix_lam`` and
                 ``mix_partner`` when a mixture is given.
 
@@ -104,12 +106,18 @@ class BSIMSimCLR(BSIMMixin, SimCLR):
         if self.bsim_weight == 0:
             return losses
 
-        mixture, lam, partner = self.mixture_view(inputs, data_samples)
-        z_mix = gather_with_grad(self.project(mixture))  # (N, d)
-        # The second view of instance g sits at row 2g + 1 of z.
+        view = self.mixture_view(inputs, data_samples)
+        z_mix = gather_with_grad(self.project(view.images))  # (N, d)
         rows = torch.arange(z_mix.size(0), device=z.device)
-        target = mixture_targets(lam, 2 * rows + 1, 2 * partner + 1,
-                                 z.size(0), z.dtype)
+        # Batch form: the partner's key is its second view, row 2j + 1 of z.
+        # Pipeline form: the partners' key views are encoded and appended.
+        keys, partner_cols = z, 2 * view.partner + 1
+        if view.partner_views is not None:
+            keys = torch.cat(
+                [z, gather_with_grad(self.project(view.partner_views))])
+            partner_cols = z.size(0) + view.partner
+        target = mixture_targets(view.lam, 2 * rows + 1, partner_cols,
+                                 keys.size(0), z.dtype)
         losses['loss_bsim'] = self.bsim_weight * self.head.loss(
-            z_mix @ z.t(), target)
+            z_mix @ keys.t(), target)
         return losses

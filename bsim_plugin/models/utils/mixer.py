@@ -183,6 +183,9 @@ class InstanceMixer:
 # preprocessor to the algorithm: fields of its DataSample.
 LAM_FIELD = 'mix_lam'
 PARTNER_FIELD = 'mix_partner'
+# ``mix_partner`` of a mixture made in the pipeline (MixWithPartner): the
+# partner is not in the batch; its key view is the last view of the sample.
+PIPELINE_PARTNER = -1
 
 
 def attach_mix_info(data_samples: List, lam: torch.Tensor,
