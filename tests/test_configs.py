@@ -120,3 +120,15 @@ def test_config_trains_a_few_iterations(path, tiny_fashion_root):
     moved = [not torch.equal(a, b.detach())
              for a, b in zip(before, model.backbone.parameters())]
     assert any(moved)
+
+
+def test_metafile_lists_every_model_config():
+    import yaml
+    with open(osp.join(CONFIG_DIR, 'bsim', 'metafile.yml')) as f:
+        meta = yaml.safe_load(f)
+    listed = {m['Config'] for m in meta['Models']}
+    shipped = {
+        osp.relpath(p, osp.dirname(CONFIG_DIR))
+        for p in BSIM_CONFIGS if not p.endswith('-demo.py')
+    }
+    assert shipped == listed

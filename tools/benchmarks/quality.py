@@ -518,9 +518,12 @@ def render_table(proto: dict, rows: List[dict]) -> str:
         delta = '; '.join(f'{d:+.2f} vs {label}'
                           for label, d in row['deltas']) or '-'
         images = row.get('train_images') or 'all'
+        # One seed has no spread: say so rather than print 0.
+        spread = (f' ± {row["std"]:.2f}' if len(row['accs']) > 1 else
+                  ' (1 seed)')
         lines.append(
             f'| [{row["label"]}]({row["config"]}) | {row["budget"] or "-"} | '
-            f'**{row["mean"]:.2f}** ± {row["std"]:.2f} | '
+            f'**{row["mean"]:.2f}**{spread} | '
             f'{len(row["accs"])}: {each} | {delta} | '
             f'{row["epochs"]} x {images} | '
             f'{row["wall_s"] / 60:.1f} min |')

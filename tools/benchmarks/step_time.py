@@ -117,9 +117,57 @@ def timed_step(model, optim, preset, device):
     return time.perf_counter() - start
 
 
+# Encoder passes per step, in units of F(b) = forward + backward of b images
+# through backbone + neck and K(b) = forward without gradient:
+# (base, extra for BSIM). SimCLR encodes its two views as one batch of 2n.
+PASSES = {
+    'simclr': ([('F', 2)], [('F', 1)]),
+    'mocov2': ([('F', 1), ('K', 1)], [('F', 1)]),
+    'byol': ([('F', 1), ('F', 1), ('K', 1), ('K', 1)], [('F', 1)]),
+    'simsiam': ([('F', 1), ('F', 1)], [('F', 1)]),
+}
+
+
+def pass_costs(preset, device, steps):
+    """Median seconds of F(n), F(2n) and K(n) for the preset's encoder."""
+    model, _ = build('simsiam', False, preset, device)
+    encoder = torch.nn.Sequential(model.backbone, model.neck)
+    n, c, s = preset['batch'], preset['channels'], preset['size']
+
+    def run(kind, mult):
+        x = torch.randn(n * mult, c, s, s, device=device)
+        if device.startswith('cuda'):
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        if kind == 'F':
+            encoder(x)[0].sum().backward()
+        else:
+            with torch.no_grad():
+                encoder(x)
+        if device.startswith('cuda'):
+            torch.cuda.synchronize()
+        return time.perf_counter() - start
+
+    costs = {}
+    for key in (('F', 1), ('F', 2), ('K', 1)):
+        times = [run(*key) for _ in range(steps + 2)][2:]
+        costs[key] = statistics.median(times)
+    return costs
+
+
+def floors(costs):
+    """Step-time ratio each pair would have if only encoder passes cost."""
+    out = {}
+    for pair, (base, extra) in PASSES.items():
+        b = sum(costs[p] for p in base)
+        out[pair] = round((b + sum(costs[p] for p in extra)) / b, 3)
+    return out
+
+
 def setup(preset_name, batch, steps):
     init_default_scope('mmpretrain')
     from mmengine.logging import MessageHub
+
     # BYOL's cosine EMA reads the schedule length.
     MessageHub.get_current_instance().update_info('max_iters', 1000)
     preset = dict(PRESETS[preset_name])
@@ -178,6 +226,9 @@ def main():
     parser.add_argument('--warmup', type=int, default=3)
     parser.add_argument('--no-memory', action='store_true',
                         help='skip the peak-memory measurement')
+    parser.add_argument('--floors', action='store_true',
+                        help='also time the encoder passes alone and print '
+                        'the ratio each pair would have from them')
     parser.add_argument('--json', help='also write the result here')
     parser.add_argument('--memory-child', help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -202,7 +253,8 @@ def main():
                                 torch.cuda.max_memory_allocated() / 2**20)
             if step >= args.warmup:
                 times[key].append(t)
-        print(f'step {step + 1}/{total}', end='\r', flush=True, file=sys.stderr)
+        print(f'step {step + 1}/{total}', end='\r', flush=True,
+              file=sys.stderr)
     print(file=sys.stderr)
     if args.device == 'cpu' and not args.no_memory:
         for pair, bsim in models:
@@ -231,6 +283,15 @@ def main():
               f'ratio {bsim_t / base_t:.3f}' +
               (f'  peak {row["base_peak_mib"]} / {row["bsim_peak_mib"]} MiB'
                if peak else ''))
+    extra = {}
+    if args.floors:
+        costs = pass_costs(preset, args.device, args.steps)
+        extra = dict(
+            pass_s={f'{k}({m}n)' if m > 1 else f'{k}(n)': round(v, 4)
+                    for (k, m), v in costs.items()},
+            floor=floors(costs))
+        print('encoder passes:', extra['pass_s'])
+        print('ratio from encoder passes alone:', extra['floor'])
     result = dict(
         preset=args.preset,
         device=device,
@@ -239,7 +300,8 @@ def main():
         steps=args.steps,
         torch=torch.__version__,
         date=time.strftime('%Y-%m-%d'),
-        pairs=rows)
+        pairs=rows,
+        **extra)
     print(json.dumps(result, indent=2))
     if args.json:
         with open(args.json, 'w') as f:

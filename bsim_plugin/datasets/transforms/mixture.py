@@ -14,8 +14,8 @@ import torch
 from mmcv.transforms import BaseTransform
 from mmpretrain.registry import TRANSFORMS
 
-from ...models.utils.mixer import (LAM_FIELD, PARTNER_FIELD, InstanceMixer,
-                                   PIPELINE_PARTNER)
+from ...models.utils.mixer import (LAM_FIELD, PARTNER_FIELD, PIPELINE_PARTNER,
+                                   InstanceMixer)
 
 MIX_RESULTS_KEY = 'mix_results'
 

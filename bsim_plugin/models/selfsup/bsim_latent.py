@@ -1,4 +1,4 @@
-"""BSIM on the latent-prediction methods: BYOL and SimSiam.
+r"""BSIM on the latent-prediction methods: BYOL and SimSiam.
 
 Both predict a target projection of the other view with the online
 predictor (mmpretrain's ``LatentPredictHead``). BSIM adds the mixture's

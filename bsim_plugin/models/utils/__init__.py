@@ -1,6 +1,6 @@
+from .key_set import columns_logits, queue_key_set
 from .mixer import (InstanceMixer, MixResult, attach_mix_info,
                     collect_mix_info, cutmix, mixup, pair_indices)
-from .key_set import columns_logits, queue_key_set
 from .targets import mixture_targets
 
 __all__ = [

@@ -53,5 +53,5 @@ protocol = dict(
              }),
         dict(name='bsim-simclr', method='BSIM-SimCLR', budget='2 epochs',
              base=['simclr', 'simclr-3e'], config=_bsim),
-    ] + _pair('mocov2', 'MoCo v2', 4, 1.79) + _pair('simsiam', 'SimSiam', 3, 1.53)
-    + _pair('byol', 'BYOL', 3, 1.41))
+    ] + _pair('mocov2', 'MoCo v2', 4, 1.79) +
+    _pair('simsiam', 'SimSiam', 3, 1.53) + _pair('byol', 'BYOL', 3, 1.41))
