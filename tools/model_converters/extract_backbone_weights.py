@@ -1,0 +1,70 @@
+"""Export the backbone of a pre-training checkpoint for downstream tasks.
+
+    python tools/model_converters/extract_backbone_weights.py \
+        work_dirs/bsim-mocov2/epoch_200.pth backbone.pth [--source momentum]
+
+The output holds ``state_dict`` with the keys of a bare ``ResNet`` (mmpretrain's
+and mmdet's load it strictly) and ``meta`` (where it came from). Use it as
+``backbone.init_cfg=dict(type='Pretrained', checkpoint='backbone.pth')``
+(no ``prefix``). Loading is torch's safe ``weights_only`` loading.
+"""
+import argparse
+import hashlib
+import os
+import os.path as osp
+import sys
+
+import torch
+
+import bsim_plugin  # noqa: F401  (allow-lists mmengine's checkpoint contents)
+from bsim_plugin.utils.backbone_export import (SOURCES, ExportError,
+                                               extract_backbone, state_dict_of,
+                                               summary)
+
+
+def sha256(path, chunk=1 << 20):
+    digest = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for block in iter(lambda: f.read(chunk), b''):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('checkpoint', help='pre-training checkpoint')
+    parser.add_argument('output', help='backbone-only checkpoint to write')
+    parser.add_argument(
+        '--source', choices=sorted(SOURCES), default='online',
+        help='the online backbone (default) or the momentum / target copy')
+    args = parser.parse_args(argv)
+    if not osp.isfile(args.checkpoint):
+        parser.error(f'checkpoint not found: {args.checkpoint}')
+    if osp.abspath(args.output) == osp.abspath(args.checkpoint):
+        parser.error('output must differ from the input checkpoint')
+    try:
+        loaded = torch.load(
+            args.checkpoint, map_location='cpu', weights_only=True)
+    except Exception as e:  # torch raises many kinds for a foreign file
+        first = (str(e).splitlines() or [''])[0]
+        sys.exit(f'error: {args.checkpoint} is not a checkpoint torch can '
+                 f'load safely ({type(e).__name__}: {first})')
+    try:
+        state = state_dict_of(loaded, args.checkpoint)
+        backbone, dropped = extract_backbone(state, args.source,
+                                             args.checkpoint)
+    except ExportError as e:
+        sys.exit(f'error: {e}')
+    meta = dict(
+        source_checkpoint=osp.abspath(args.checkpoint),
+        source_sha256=sha256(args.checkpoint),
+        source=args.source,
+        converted_by='bsim_plugin extract_backbone_weights.py')
+    os.makedirs(osp.dirname(osp.abspath(args.output)), exist_ok=True)
+    torch.save(dict(meta=meta, state_dict=backbone), args.output)
+    print(summary(backbone, dropped))
+    print(f'wrote {args.output}')
+
+
+if __name__ == '__main__':
+    main()
