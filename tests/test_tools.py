@@ -66,6 +66,26 @@ def test_test_py_reports_knn(trained, tiny_cfg_file, tmp_path):
     with open(out) as f:
         metrics = json.load(f)
     assert 0 <= metrics['knn/top1'] <= 100
+    # The kNN benchmark scores the same checkpoint, and its exported
+    # backbone, exactly as the test loop does.
+    knn_outs = []
+    exported = str(tmp_path / 'backbone.pth')
+    proc = run([
+        sys.executable, 'tools/model_converters/extract_backbone_weights.py',
+        osp.join(work, 'epoch_1.pth'), exported
+    ])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    for i, ckpt in enumerate((osp.join(work, 'epoch_1.pth'), exported)):
+        knn_outs.append(str(tmp_path / f'knn{i}.json'))
+        proc = run([
+            sys.executable, 'tools/benchmarks/classification/knn.py',
+            tiny_cfg_file, ckpt, '--out', knn_outs[-1]
+        ])
+        assert proc.returncode == 0, proc.stderr[-3000:]
+    for path in knn_outs:
+        with open(path) as f:
+            assert json.load(f)['knn_top1'] == pytest.approx(
+                metrics['knn/top1'], abs=0.01)
 
 
 def test_bad_value_stops_before_training(tiny_cfg_file, tmp_path):

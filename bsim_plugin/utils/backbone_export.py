@@ -103,3 +103,27 @@ def summary(backbone: Dict[str, torch.Tensor], dropped: Counter) -> str:
         lines.append('dropped: ' + ', '.join(
             f'{group} ({n})' for group, n in sorted(dropped.items())))
     return '\n'.join(lines)
+
+
+def load_checkpoint_state(path: str) -> Dict[str, torch.Tensor]:
+    """The state dict of the checkpoint at ``path``, loaded with torch's
+    safe ``weights_only`` loading; :class:`ExportError` for anything else."""
+    try:
+        loaded = torch.load(path, map_location='cpu', weights_only=True)
+    except FileNotFoundError:
+        raise ExportError(f'checkpoint not found: {path}')
+    except Exception as e:  # torch raises many kinds for a foreign file
+        first = (str(e).splitlines() or [''])[0]
+        raise ExportError(f'{path} is not a checkpoint torch can load '
+                          f'safely ({type(e).__name__}: {first})')
+    return state_dict_of(loaded, path)
+
+
+def backbone_state(state: Dict[str, torch.Tensor],
+                   source: str = 'online',
+                   name: str = 'checkpoint') -> Dict[str, torch.Tensor]:
+    """Backbone weights with bare keys from a pre-training checkpoint's
+    state dict, or the state dict itself if it is converted already."""
+    if is_bare_backbone(state):
+        return dict(state)
+    return extract_backbone(state, source, name)[0]

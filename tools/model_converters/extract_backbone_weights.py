@@ -3,8 +3,9 @@
     python tools/model_converters/extract_backbone_weights.py \
         work_dirs/bsim-mocov2/epoch_200.pth backbone.pth [--source momentum]
 
-The output holds ``state_dict`` with the keys of a bare ``ResNet`` (mmpretrain's
-and mmdet's load it strictly) and ``meta`` (where it came from). Use it as
+The output holds ``state_dict`` with the keys of a bare ``ResNet``
+(mmpretrain's and mmdet's load it strictly) and ``meta`` (where it came
+from). Use it as
 ``backbone.init_cfg=dict(type='Pretrained', checkpoint='backbone.pth')``
 (no ``prefix``). Loading is torch's safe ``weights_only`` loading.
 """
@@ -18,8 +19,8 @@ import torch
 
 import bsim_plugin  # noqa: F401  (allow-lists mmengine's checkpoint contents)
 from bsim_plugin.utils.backbone_export import (SOURCES, ExportError,
-                                               extract_backbone, state_dict_of,
-                                               summary)
+                                               extract_backbone,
+                                               load_checkpoint_state, summary)
 
 
 def sha256(path, chunk=1 << 20):
@@ -43,14 +44,7 @@ def main(argv=None):
     if osp.abspath(args.output) == osp.abspath(args.checkpoint):
         parser.error('output must differ from the input checkpoint')
     try:
-        loaded = torch.load(
-            args.checkpoint, map_location='cpu', weights_only=True)
-    except Exception as e:  # torch raises many kinds for a foreign file
-        first = (str(e).splitlines() or [''])[0]
-        sys.exit(f'error: {args.checkpoint} is not a checkpoint torch can '
-                 f'load safely ({type(e).__name__}: {first})')
-    try:
-        state = state_dict_of(loaded, args.checkpoint)
+        state = load_checkpoint_state(args.checkpoint)
         backbone, dropped = extract_backbone(state, args.source,
                                              args.checkpoint)
     except ExportError as e:

@@ -1,0 +1,95 @@
+"""Weighted kNN top-1 of any checkpoint's backbone on a config's kNN splits.
+
+    python tools/benchmarks/classification/knn.py CONFIG CHECKPOINT \
+        [--source online|momentum] [--k 200] [--temperature 0.1] [--out F]
+
+CHECKPOINT is a pre-training checkpoint of any of the plugin's algorithms or
+a backbone exported by tools/model_converters/extract_backbone_weights.py.
+The backbone is built from CONFIG (its model and data preprocessor), loads
+the weights strictly, embeds the bank and query splits of the config's val
+set (``KNNEvalDataset``: bank and query data sets) with a progress bar, and
+is scored with the same weighted kNN as the val loop (``WeightedKNNAccuracy``
+on L2-normalised, globally pooled last-stage features).
+"""
+import argparse
+import json
+import sys
+
+import torch
+from mmengine.config import Config
+from mmengine.model import revert_sync_batchnorm
+from mmengine.registry import init_default_scope
+from mmpretrain.registry import MODELS
+
+import bsim_plugin  # noqa: F401  (registers the components)
+from bsim_plugin.apis import prepare_config_data
+from bsim_plugin.evaluation import (extract_embeddings, knn_top1,
+                                    load_image_arrays)
+from bsim_plugin.utils.backbone_export import (SOURCES, ExportError,
+                                               backbone_state,
+                                               load_checkpoint_state)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('config')
+    parser.add_argument('checkpoint')
+    parser.add_argument('--source', choices=sorted(SOURCES),
+                        default='online')
+    parser.add_argument('--k', type=int, help='defaults to the config\'s')
+    parser.add_argument('--temperature', type=float,
+                        help='defaults to the config\'s')
+    parser.add_argument('--batch-size', type=int, default=256)
+    parser.add_argument('--device', default='cpu')
+    parser.add_argument('--out', help='write the result as JSON here')
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    cfg = Config.fromfile(args.config)
+    init_default_scope(cfg.get('default_scope', 'mmpretrain'))
+    knn_set = (cfg.get('val_dataloader') or {}).get('dataset') or {}
+    if knn_set.get('type') != 'KNNEvalDataset':
+        sys.exit(f'error: {args.config} has no kNN val set (val_dataloader.'
+                 "dataset must be dict(type='KNNEvalDataset', bank=..., "
+                 f"query=...)), got type={knn_set.get('type')!r}")
+    evaluator = cfg.get('val_evaluator') or {}
+    k = args.k or evaluator.get('k', 200)
+    temperature = args.temperature or evaluator.get('temperature', 0.1)
+    try:
+        weights = backbone_state(
+            load_checkpoint_state(args.checkpoint), args.source,
+            args.checkpoint)
+    except ExportError as e:
+        sys.exit(f'error: {e}')
+    model_cfg = cfg.model.copy()
+    model_cfg.setdefault('data_preprocessor', cfg.get('data_preprocessor'))
+    model = revert_sync_batchnorm(MODELS.build(model_cfg))
+    try:
+        model.backbone.load_state_dict(weights, strict=True)
+    except RuntimeError as e:
+        sys.exit(f'error: {args.checkpoint} does not fit the backbone of '
+                 f'{args.config}: {str(e).splitlines()[0]}')
+    model.to(args.device).eval()
+    prepare_config_data(cfg)
+    bank, bank_y = load_image_arrays(knn_set['bank'])
+    query, query_y = load_image_arrays(knn_set['query'])
+    print(f'embedding {len(bank)} bank + {len(query)} query images',
+          flush=True)
+    feats = extract_embeddings(model, torch.cat([bank, query]),
+                               batch_size=args.batch_size, progress=True)
+    acc = knn_top1(feats[:len(bank)], bank_y, feats[len(bank):], query_y,
+                   k=k, temperature=temperature)
+    result = dict(config=args.config, checkpoint=args.checkpoint,
+                  source=args.source, k=k, temperature=temperature,
+                  bank=len(bank), queries=len(query), knn_top1=round(acc, 2))
+    print(f'weighted kNN top-1 (k={k}, T={temperature}): {acc:.2f} %')
+    if args.out:
+        with open(args.out, 'w') as f:
+            json.dump(result, f, indent=2)
+    return result
+
+
+if __name__ == '__main__':
+    main()
