@@ -3,7 +3,7 @@
 # schedule, 100 epochs, 8 x 32), with the backbone loaded by the plugin's
 # StrictPretrained (a pre-training checkpoint of any of the plugin's
 # algorithms or an exported backbone; every weight must load). Set the path:
-#   --cfg-options model.backbone.init_cfg.checkpoint=work_dirs/.../epoch_200.pth
+# algorithms or an exported backbone; every weight must load). Set it:
 _base_ = [
     'mmpretrain::mocov2/benchmarks/resnet50_8xb32-linear-steplr-100e_in1k.py',
     '../../_base_/plugin_runtime.py',
