@@ -3,7 +3,7 @@
 # schedule, 100 epochs, 8 x 32), with the backbone loaded by the plugin's
 # StrictPretrained (a pre-training checkpoint of any of the plugin's
 # algorithms or an exported backbone; every weight must load). Set the path:
-# algorithms or an exported backbone; every weight must load). Set it:
+#   --cfg-options model.backbone.init_cfg.checkpoint=work_dirs/X/epoch_200.pth
 _base_ = [
     'mmpretrain::mocov2/benchmarks/resnet50_8xb32-linear-steplr-100e_in1k.py',
     '../../_base_/plugin_runtime.py',
