@@ -18,6 +18,8 @@ each block (``zero_init_residual``), as mmengine's ``Pretrained`` does.
 It is registered in mmengine's root ``WEIGHT_INITIALIZERS``, so mmpretrain
 and mmdet configs (any default scope) find it once the plugin is imported.
 """
+from typing import Optional, Sequence
+
 from mmengine.logging import print_log
 from mmengine.registry import WEIGHT_INITIALIZERS
 
@@ -38,17 +40,41 @@ class StrictPretrainedInit:
         checkpoint (str): a pre-training checkpoint or an exported backbone.
         source (str): ``'online'`` (default) or ``'momentum'`` (MoCo's key
             encoder, BYOL's target network) for a pre-training checkpoint.
+        prefixes (Sequence[str], optional): take only the backbone weights
+            whose keys start with one of these (a C4 detector's backbone:
+            ``conv1. bn1. layer1. layer2. layer3.``; its RoI head's res5:
+            ``layer4.``). Defaults to all.
+        new (Sequence[str], optional): key prefixes of the module's own
+            parameters that no pre-trained backbone has (the extra norm of
+            mmpretrain's ``ResLayerExtraNorm``: ``norm.``); they keep their
+            own initialisation. Defaults to none.
     """
 
-    def __init__(self, checkpoint: str, source: str = 'online') -> None:
+    def __init__(self,
+                 checkpoint: str,
+                 source: str = 'online',
+                 prefixes: Optional[Sequence[str]] = None,
+                 new: Optional[Sequence[str]] = None) -> None:
         self.checkpoint = checkpoint
         self.source = source
+        self.prefixes = tuple(prefixes) if prefixes else None
+        self.new = tuple(new) if new else ()
 
     def __call__(self, module) -> None:
         weights = backbone_state(
             load_checkpoint_state(self.checkpoint), self.source,
             self.checkpoint)
-        own = module.state_dict()
+        if self.prefixes:
+            weights = {
+                k: v
+                for k, v in weights.items() if k.startswith(self.prefixes)
+            }
+        new = self.new
+        own = {
+            k: v
+            for k, v in module.state_dict().items()
+            if not (new and k.startswith(new))
+        }
         missing = set(own) - set(weights)
         unexpected = set(weights) - set(own)
         shapes = [
@@ -68,7 +94,10 @@ class StrictPretrainedInit:
             raise ValueError(
                 f'StrictPretrained: {self.checkpoint} does not fit '
                 f'{type(module).__name__}; ' + '; '.join(problems))
-        module.load_state_dict(weights, strict=True)
+        result = module.load_state_dict(weights, strict=False)
+        # Everything else was checked above; only declared new keys remain.
+        assert not result.unexpected_keys and all(
+            k.startswith(new) for k in result.missing_keys)
         if getattr(module, 'zero_init_residual', False):
             # mmpretrain's ResNet zeroes the last BN of every block after
             # the init_cfg has run unless its type is 'Pretrained': that

@@ -1,0 +1,112 @@
+"""The mmdet transfer configs: the detector builds with mmdet's registry,
+the backbone (res2-res4) and the RoI head's res5 load every weight of one
+pre-trained backbone, the extra norm after res5 starts as the identity, and
+the detector takes a training step."""
+import glob
+import os.path as osp
+
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.model import revert_sync_batchnorm
+from mmengine.registry import init_default_scope
+
+from conftest import CONFIG_DIR
+
+DET_CONFIGS = sorted(
+    glob.glob(osp.join(CONFIG_DIR, 'benchmarks', 'mmdetection', '**',
+                       '*.py'), recursive=True))
+
+
+@pytest.fixture(scope='module')
+def resnet50_backbone(tmp_path_factory):
+    """An exported ResNet-50 backbone (random weights, BN statistics
+    perturbed so that loading them is visible)."""
+    from mmpretrain.models.backbones import ResNet
+    torch.manual_seed(0)
+    backbone = ResNet(depth=50)
+    state = backbone.state_dict()
+    for key, value in state.items():
+        if value.is_floating_point():
+            value.add_(torch.rand_like(value) * 0.1)
+    path = str(tmp_path_factory.mktemp('r50') / 'backbone.pth')
+    torch.save(dict(state_dict=state), path)
+    return path, state
+
+
+def test_detection_configs_are_shipped():
+    names = [osp.basename(p) for p in DET_CONFIGS]
+    assert 'faster-rcnn_r50-c4_ms-24k_voc0712.py' in names
+
+
+@pytest.mark.parametrize(
+    'path', DET_CONFIGS,
+    ids=[osp.relpath(p, CONFIG_DIR) for p in DET_CONFIGS])
+def test_detector_loads_the_whole_backbone_and_trains(path,
+                                                      resnet50_backbone):
+    from mmdet.registry import MODELS as DET_MODELS
+    from mmdet.structures import DetDataSample
+    from mmdet.structures.mask import BitmapMasks
+    from mmengine.structures import InstanceData
+    from mmengine.optim import OptimWrapper
+
+    ckpt, state = resnet50_backbone
+    cfg = Config.fromfile(path)
+    assert cfg.default_scope == 'mmdet'
+    assert 'bsim_plugin' in cfg.custom_imports['imports']
+    import bsim_plugin  # noqa: F401
+    init_default_scope('mmdet')
+    cfg.model.backbone.init_cfg.checkpoint = ckpt
+    shared = cfg.model.roi_head.get('shared_head')
+    if shared is not None:
+        shared.init_cfg.checkpoint = ckpt
+    # Few RoIs: a C4 head runs res5 on every sampled RoI (512 by default).
+    cfg.model.train_cfg.rcnn.sampler.num = 8
+    cfg.model.train_cfg.rpn_proposal.max_per_img = 16
+    torch.manual_seed(0)
+    model = revert_sync_batchnorm(DET_MODELS.build(cfg.model))
+    model.init_weights()
+    # Every backbone weight went somewhere, and nowhere did a random one
+    # remain: res2-res4 in the backbone, res5 in the RoI head.
+    loaded = {}
+    for key, value in model.backbone.state_dict().items():
+        loaded[key] = value
+    if shared is not None:
+        head = model.roi_head.shared_head
+        for key, value in head.state_dict().items():
+            if key.startswith('norm.'):
+                continue
+            loaded[key] = value
+        if hasattr(head, 'norm'):  # the extra norm starts as the identity
+            assert torch.equal(head.norm.weight, torch.ones_like(
+                head.norm.weight))
+            assert torch.equal(head.norm.bias, torch.zeros_like(
+                head.norm.bias))
+    assert loaded.keys() == state.keys()
+    for key, value in state.items():
+        assert torch.equal(loaded[key], value), key
+    # Not caffe-style: a self-supervised backbone is pytorch-style.
+    assert model.backbone.style == 'pytorch'
+    assert model.data_preprocessor._channel_conversion  # BGR -> RGB
+
+    model.train()
+    optim = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.001))
+    samples = []
+    for _ in range(2):
+        sample = DetDataSample(metainfo=dict(
+            img_shape=(128, 128), ori_shape=(128, 128), pad_shape=(128, 128),
+            scale_factor=(1.0, 1.0), batch_input_shape=(128, 128)))
+        mask = np.zeros((1, 128, 128), dtype=np.uint8)
+        mask[0, 20:90, 10:70] = 1
+        sample.gt_instances = InstanceData(
+            bboxes=torch.tensor([[10., 20., 70., 90.]]),
+            labels=torch.tensor([3]),
+            masks=BitmapMasks(mask, 128, 128))
+        samples.append(sample)
+    data = dict(
+        inputs=[torch.randint(0, 255, (3, 128, 128), dtype=torch.uint8)
+                for _ in range(2)],
+        data_samples=samples)
+    log = model.train_step(data, optim)
+    assert log and all(torch.isfinite(v) for v in log.values())
