@@ -110,3 +110,29 @@ def test_detector_loads_the_whole_backbone_and_trains(path,
         data_samples=samples)
     log = model.train_step(data, optim)
     assert log and all(torch.isfinite(v) for v in log.values())
+
+
+def test_launcher_sets_every_backbone_path(tmp_path, resnet50_backbone):
+    """tools/benchmarks/mmdetection/train.py points every StrictPretrained
+    at the backbone (C4: backbone and res5) and hands the config to mmdet's
+    own train script."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+    ckpt, _ = resnet50_backbone
+    for name, expected in (('voc0712/faster-rcnn_r50-c4_ms-24k_voc0712.py',
+                            2), ('coco/mask-rcnn_r50-fpn_1x_coco.py', 1)):
+        work = tmp_path / name.split('/')[0]
+        proc = subprocess.run(
+            [sys.executable, 'tools/benchmarks/mmdetection/train.py',
+             osp.join(CONFIG_DIR, 'benchmarks', 'mmdetection', name), ckpt,
+             '--work-dir', str(work), '--dry-run', '--amp'],
+            cwd=ROOT, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        assert 'mmdet/.mim/tools/train.py' in proc.stdout
+        assert '--amp' in proc.stdout  # other options reach mmdet
+        cfg = Config.fromfile(str(work / osp.basename(name)))
+        text = cfg.pretty_text
+        assert text.count(ckpt) == expected
+        assert "checkpoint='backbone.pth'" not in text
