@@ -65,3 +65,19 @@ def tiny_fashion_root(tmp_path_factory) -> str:
 # reduce in the same order in every run, which the exact-resume and DDP
 # comparisons rely on (and two cores are not oversubscribed).
 torch.set_num_threads(1)
+
+
+@pytest.fixture(autouse=True)
+def restore_default_scope():
+    """Give every test the default registry scope it started with.
+
+    ``init_default_scope`` and mmengine's Runner create a process-wide
+    ``DefaultScope`` that outlives the test; without this, a test that runs
+    an mmdet config leaves the scope at ``mmdet`` and a later
+    ``MODELS.build`` of a ``BSIM*`` type looks in mmdet's registry.
+    """
+    from mmengine.registry import DefaultScope
+    saved = DefaultScope._instance_dict.copy()
+    yield
+    DefaultScope._instance_dict.clear()
+    DefaultScope._instance_dict.update(saved)

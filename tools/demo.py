@@ -18,7 +18,8 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 import bsim_plugin  # noqa: F401
-from bsim_plugin.apis import prepare_config_data
+from bsim_plugin.apis import (prepare_config_data,
+                              silence_pkg_resources_warning)
 
 DEFAULT_CONFIG = osp.join(
     osp.dirname(osp.dirname(osp.abspath(__file__))), 'configs', 'bsim',
@@ -88,6 +89,7 @@ def plot(losses, knn, iters_per_epoch, out_path, title, references=None):
 
 
 def main():
+    silence_pkg_resources_warning()
     args = parse_args()
     cfg = Config.fromfile(args.config)
     if args.cfg_options:

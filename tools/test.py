@@ -12,7 +12,8 @@ from mmengine.runner import Runner
 
 import bsim_plugin  # noqa: F401  (registers the components)
 from bsim_plugin.apis import (prepare_config_data, setup_cpu_distributed,
-                              shutdown_distributed)
+                              shutdown_distributed,
+                              silence_pkg_resources_warning)
 
 
 def parse_args():
@@ -40,6 +41,7 @@ def parse_args():
 
 
 def main():
+    silence_pkg_resources_warning()
     args = parse_args()
     if not osp.isfile(args.checkpoint):
         raise FileNotFoundError(f'checkpoint not found: {args.checkpoint}')

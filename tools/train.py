@@ -14,7 +14,8 @@ from mmengine.runner import Runner
 
 import bsim_plugin  # noqa: F401  (registers the components)
 from bsim_plugin.apis import (prepare_config_data, setup_cpu_distributed,
-                              shutdown_distributed)
+                              shutdown_distributed,
+                              silence_pkg_resources_warning)
 
 
 def parse_args():
@@ -98,6 +99,7 @@ def merge_args(cfg: Config, args) -> Config:
 
 
 def main():
+    silence_pkg_resources_warning()
     args = parse_args()
     cfg = merge_args(Config.fromfile(args.config), args)
     setup_cpu_distributed(cfg, args.launcher)

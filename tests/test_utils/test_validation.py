@@ -28,3 +28,20 @@ def test_refuses_with_the_value_named(value, bounds, message):
     with pytest.raises(ValueError) as info:
         check_number('X', 'a', value, **bounds)
     assert message in str(info.value)
+
+
+def test_tools_silence_exactly_the_pkg_resources_warning():
+    import warnings
+
+    from bsim_plugin.apis import silence_pkg_resources_warning
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        silence_pkg_resources_warning()
+        warnings.warn('pkg_resources is deprecated as an API. See ...',
+                      UserWarning)
+        warnings.warn('something else', UserWarning)
+        warnings.warn('pkg_resources is deprecated as an API',
+                      DeprecationWarning)
+    assert [str(w.message) for w in caught] == [
+        'something else', 'pkg_resources is deprecated as an API'
+    ]

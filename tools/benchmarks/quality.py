@@ -689,6 +689,8 @@ def parse_args(argv=None):
 
 
 def main(argv=None):
+    from bsim_plugin.apis import silence_pkg_resources_warning
+    silence_pkg_resources_warning()
     args = parse_args(argv)
     if args.command == '_child':
         _child(args)

@@ -38,6 +38,7 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
 import bsim_plugin  # noqa: F401
+from bsim_plugin.apis import silence_pkg_resources_warning
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(ROOT, 'configs', 'bsim',
@@ -215,6 +216,7 @@ def proc_status_kib(field):
 
 
 def main():
+    silence_pkg_resources_warning()
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--preset', choices=sorted(PRESETS),
                         default='cpu-r18')

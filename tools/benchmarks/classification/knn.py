@@ -22,7 +22,8 @@ from mmengine.registry import init_default_scope
 from mmpretrain.registry import MODELS
 
 import bsim_plugin  # noqa: F401  (registers the components)
-from bsim_plugin.apis import prepare_config_data
+from bsim_plugin.apis import (prepare_config_data,
+                              silence_pkg_resources_warning)
 from bsim_plugin.evaluation import (extract_embeddings, knn_top1,
                                     load_image_arrays)
 from bsim_plugin.utils.backbone_export import (SOURCES, ExportError,
@@ -46,6 +47,7 @@ def parse_args(argv=None):
 
 
 def main(argv=None):
+    silence_pkg_resources_warning()
     args = parse_args(argv)
     cfg = Config.fromfile(args.config)
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))

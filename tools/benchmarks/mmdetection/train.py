@@ -50,6 +50,8 @@ def mmdet_train_script() -> str:
 
 
 def main(argv=None):
+    from bsim_plugin.apis import silence_pkg_resources_warning
+    silence_pkg_resources_warning()
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config')
     parser.add_argument('backbone')
