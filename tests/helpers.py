@@ -102,13 +102,19 @@ def tiny_neck(out_channels: int = 16, norm: str = 'BN') -> dict:
 
 
 def tiny_base_cfg(kind: str, norm: str = 'BN', **kwargs) -> dict:
-    """BSIM on MoCo / BYOL / SimSiam with the tiny backbone of
+    """BSIM on MoCo / BYOL / SimSiam, or SANE, with the tiny backbone of
     :func:`tiny_model_cfg` (``kind``: ``'moco'``, ``'byol'``,
-    ``'simsiam'``)."""
+    ``'simsiam'``, ``'sane'``)."""
     cfg = tiny_model_cfg(norm=norm)
     cfg['neck'] = tiny_neck(norm=norm)
     if kind == 'moco':
         cfg.update(type='BSIMMoCo', queue_len=24, feat_dim=16, momentum=0.01)
+    elif kind == 'sane':
+        cfg.update(type='SANE', queue_len=24, feat_dim=16, momentum=0.01)
+        # Momentum mixup: the query view with the partner's key view.
+        cfg['data_preprocessor'].update(
+            mixer=dict(type='InstanceMixer', alpha=2.0, pairing='random'),
+            mix_views=(0, 1))
     else:
         predictor = tiny_neck(norm=norm)
         predictor.update(in_channels=16, with_avg_pool=False)

@@ -55,7 +55,11 @@ def test_config_builds(path, tiny_fashion_root):
             assert 'inputs' in item
 
 
-BSIM_CONFIGS = [p for p in CONFIGS if osp.join('configs', 'bsim') in p]
+METHODS = ('bsim', 'sane')
+METHOD_CONFIGS = [
+    p for p in CONFIGS
+    if any(osp.join('configs', m) + osp.sep in p for m in METHODS)
+]
 
 
 def shrink_backbone(backbone):
@@ -68,8 +72,8 @@ def shrink_backbone(backbone):
 
 
 @pytest.mark.parametrize(
-    'path', BSIM_CONFIGS,
-    ids=[osp.relpath(p, CONFIG_DIR) for p in BSIM_CONFIGS])
+    'path', METHOD_CONFIGS,
+    ids=[osp.relpath(p, CONFIG_DIR) for p in METHOD_CONFIGS])
 def test_config_trains_a_few_iterations(path, tiny_fashion_root):
     """The config's algorithm, neck, head, data preprocessor (mixing
     included) and optimizer wrapper take two training steps; the loss is
@@ -96,6 +100,9 @@ def test_config_trains_a_few_iterations(path, tiny_fashion_root):
     model = revert_sync_batchnorm(MODELS.build(model_cfg))
     optim = build_optim_wrapper(model, cfg.optim_wrapper)
     channels = backbone.get('in_channels', 3)
+    # Two views, or three when a third one is mixed (SANE's strong variant).
+    mix_views = (cfg.get('data_preprocessor') or {}).get('mix_views', (0, 0))
+    num_views = max(2, max(mix_views) + 1)
     before = [p.detach().clone() for p in model.backbone.parameters()]
     dataset = None
     if cfg.train_dataloader.dataset.type == 'MixturePairDataset':
@@ -111,25 +118,30 @@ def test_config_trains_a_few_iterations(path, tiny_fashion_root):
             data = dict(
                 inputs=[
                     torch.randint(0, 255, (4, channels, 32, 32),
-                                  dtype=torch.uint8) for _ in range(2)
+                                  dtype=torch.uint8)
+                    for _ in range(num_views)
                 ],
                 data_samples=[DataSample() for _ in range(4)])
         log = model.train_step(data, optim)
         assert log and all(torch.isfinite(v) for v in log.values()), log
     if getattr(model, 'bsim_weight', 0) > 0:
         assert 'loss_bsim' in log
+    if getattr(model, 'mixup_weight', 0) > 0:
+        assert 'loss_mm' in log
     moved = [not torch.equal(a, b.detach())
              for a, b in zip(before, model.backbone.parameters())]
     assert any(moved)
 
 
-def test_metafile_lists_every_model_config():
+@pytest.mark.parametrize('method', METHODS)
+def test_metafile_lists_every_model_config(method):
     import yaml
-    with open(osp.join(CONFIG_DIR, 'bsim', 'metafile.yml')) as f:
+    with open(osp.join(CONFIG_DIR, method, 'metafile.yml')) as f:
         meta = yaml.safe_load(f)
     listed = {m['Config'] for m in meta['Models']}
     shipped = {
         osp.relpath(p, osp.dirname(CONFIG_DIR))
-        for p in BSIM_CONFIGS if not p.endswith('-demo.py')
+        for p in METHOD_CONFIGS if osp.join('configs', method) + osp.sep in p
+        and not p.endswith('-demo.py')
     }
     assert shipped == listed

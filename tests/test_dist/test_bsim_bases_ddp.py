@@ -1,7 +1,8 @@
-"""Two gloo processes on the CPU train BSIM-MoCo (the queue) and BSIM-BYOL
-(the target network) exactly as one process on the same global batch: the
-mean of the per-process losses, the DDP-averaged gradients, the queue and
-the target network after the step."""
+"""Two gloo processes on the CPU train BSIM-MoCo (the queue), BSIM-BYOL
+(the target network) and SANE (the gathered key set, refined labels and
+momentum mixup) exactly as one process on the same global batch: the mean
+of the per-process losses, the DDP-averaged gradients, the queue and the
+target network after the step."""
 import os
 
 import pytest
@@ -26,7 +27,9 @@ def build(kind):
     torch.manual_seed(0)
     # GroupNorm: independent of how the batch is split (and of MoCo's
     # batch shuffle); the configs use SyncBN on GPUs.
-    extra = dict(queue_len=16) if kind == 'moco' else {}
+    extra = dict(queue_len=16) if kind in ('moco', 'sane') else {}
+    if kind == 'sane':
+        extra.update(mu_start=1.0, mu_end=1.0)
     return MODELS.build(tiny_base_cfg(kind, norm='GN', **extra))
 
 
@@ -42,8 +45,11 @@ def global_batch():
 def step(model, forward, v1, v2, lam, partner):
     samples = [DataSample() for _ in range(len(lam))]
     attach_mix_info(samples, lam, partner)
-    losses = forward([v1, v2, mixup(v1, v1, lam, partner)], samples,
+    # SANE mixes the query view with the partner's key view.
+    source = v2 if type(model).__name__ == 'SANE' else v1
+    losses = forward([v1, v2, mixup(v1, source, lam, partner)], samples,
                      mode='loss')
+    losses = {k: v for k, v in losses.items() if k.startswith('loss')}
     sum(losses.values()).backward()
     grads = {
         name: p.grad.clone()
@@ -66,7 +72,7 @@ def worker(rank, port, out_dir, kind):
     dist.destroy_process_group()
 
 
-@pytest.mark.parametrize('kind', ['moco', 'byol'])
+@pytest.mark.parametrize('kind', ['moco', 'byol', 'sane'])
 def test_two_processes_match_one_process(kind, tmp_path):
     mp.spawn(worker, args=(free_port(), str(tmp_path), kind), nprocs=WORLD)
 
@@ -77,7 +83,8 @@ def test_two_processes_match_one_process(kind, tmp_path):
     ])
     ref_losses, ref_grads, ref_state = step(model, model, v1, v2, lam,
                                             partner)
-    assert set(ref_losses) == {'loss_sim', 'loss_bsim'}
+    assert set(ref_losses) == ({'loss_sim', 'loss_mm'} if kind == 'sane'
+                               else {'loss_sim', 'loss_bsim'})
     ranks = [
         torch.load(tmp_path / f'rank{r}.pth', weights_only=True)
         for r in range(WORLD)

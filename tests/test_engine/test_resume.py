@@ -151,3 +151,32 @@ def test_moco_queue_resumes_exactly(tmp_path, tiny_fashion_root):
     assert {'queue', 'queue_ptr'} <= set(state)
     assert any(k.startswith('encoder_k.') for k in state)
     assert_same_state(state, expected)
+
+
+def test_sane_resumes_the_queue_and_the_mu_ramp_exactly(
+        tmp_path, tiny_fashion_root):
+    """SANE's queue and momentum encoder come back from the checkpoint and
+    its ``mu`` ramp continues from the restored iteration."""
+    from helpers import tiny_base_cfg
+
+    def sane_config(work):
+        cfg = tiny_config(work, tiny_fashion_root)
+        cfg.model = tiny_base_cfg('sane', queue_len=16, mu_start=0.5,
+                                  mu_end=2.0)
+        return cfg
+
+    straight = train(sane_config(str(tmp_path / 'straight')))
+    expected = model_state(straight)
+    work = str(tmp_path / 'resumed')
+    train(sane_config(work), interrupt=True)
+    cfg = sane_config(work)
+    cfg.resume = True
+    resumed = train(cfg)
+    assert resumed.iter == 8
+    assert_same_state(model_state(resumed), expected)
+    mu_a = straight.message_hub.get_scalar('train/sane_mu').data[0]
+    mu_b = resumed.message_hub.get_scalar('train/sane_mu').data[0]
+    # The ramp: 0.5 at the first of 8 iterations, rising towards 2.0.
+    assert mu_a[0] == pytest.approx(0.5)
+    assert (mu_a[1:] > mu_a[:-1]).all() and mu_a[-1] < 2.0
+    assert (mu_a == mu_b).all()

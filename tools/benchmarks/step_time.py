@@ -1,11 +1,12 @@
-"""Step time of each BSIM algorithm against its mmpretrain base, as ratios.
+"""Step time of each method against its mmpretrain base, as ratios.
 
-For every pair (SimCLR, MoCo v2, BYOL, SimSiam) both models are built from
-the shipped CPU-recipe configs (``configs/bsim/*_fashion-mnist-cpu.py``: the
-base is the BSIM class with ``bsim_weight=0``, whose loss equals
-mmpretrain's base class exactly) with the preset's backbone, batch and image
-size. Each timed step is a full ``train_step`` (data preprocessor incl.
-mixing, forward, backward, SGD update). Steps of all models alternate so
+For every pair (BSIM on SimCLR, MoCo v2, BYOL, SimSiam; SANE on MoCo v2)
+both models are built from the shipped CPU-recipe configs
+(``configs/{bsim,sane}/*_fashion-mnist-cpu.py``: the base is the BSIM class
+with ``bsim_weight=0``, whose loss equals mmpretrain's base class exactly)
+with the preset's backbone, batch and image size. Each timed step is a full
+``train_step`` (data preprocessor incl. mixing, forward, backward, SGD
+update). Steps of all models alternate so
 that drift in machine load hits all equally; ratios of medians are reported.
 Peak memory beside it: on CUDA ``max_memory_allocated`` of each model's own
 steps; on the CPU the peak resident memory of a separate process running
@@ -20,7 +21,8 @@ libraries).
 BSIM encodes one more view with gradient: SimCLR and SimSiam encode 2 views
 with gradient, so ~1.5x is their floor; BYOL adds two target (forward-only)
 passes and MoCo v2 has one view with gradient plus one key pass, so their
-floors differ (README, "Step time").
+floors differ (README, "Step time"). SANE's momentum mixup encodes one more
+query with gradient, as BSIM on MoCo v2 does.
 """
 import argparse
 import json
@@ -41,9 +43,16 @@ import bsim_plugin  # noqa: F401
 from bsim_plugin.apis import silence_pkg_resources_warning
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-CONFIG = osp.join(ROOT, 'configs', 'bsim',
+CONFIG = osp.join(ROOT, 'configs',
                   '{}_resnet18_1xb128-coslr-2e_fashion-mnist-cpu.py')
-PAIRS = ('simclr', 'mocov2', 'byol', 'simsiam')
+# pair: (base, method), config names under configs/.
+PAIRS = {
+    'simclr': ('bsim/simclr', 'bsim/bsim-simclr'),
+    'mocov2': ('bsim/mocov2', 'bsim/bsim-mocov2'),
+    'byol': ('bsim/byol', 'bsim/bsim-byol'),
+    'simsiam': ('bsim/simsiam', 'bsim/bsim-simsiam'),
+    'sane': ('bsim/mocov2', 'sane/sane'),
+}
 
 PRESETS = {
     # A 16-wide CIFAR ResNet-18 (3x3 stem) on Fashion-MNIST-sized images.
@@ -75,10 +84,10 @@ PRESETS = {
 }
 
 
-def model_cfg(pair: str, bsim: bool, preset: dict) -> dict:
-    """The recipe's model for ``pair`` with the preset's backbone."""
-    name = ('bsim-' if bsim else '') + pair
-    cfg = Config.fromfile(CONFIG.format(name))
+def model_cfg(pair: str, method: bool, preset: dict) -> dict:
+    """The recipe's model for ``pair`` (its method or its base) with the
+    preset's backbone."""
+    cfg = Config.fromfile(CONFIG.format(PAIRS[pair][int(method)]))
     model = cfg.model.to_dict()
     model['backbone'] = dict(preset['backbone'])
     model['neck']['in_channels'] = preset['neck_in']
@@ -86,13 +95,13 @@ def model_cfg(pair: str, bsim: bool, preset: dict) -> dict:
     pre.update(mean=[127.5] * preset['channels'],
                std=[64.0] * preset['channels'])
     model['data_preprocessor'] = pre
-    if model['type'] == 'BSIMMoCo':
+    if model['type'] in ('BSIMMoCo', 'SANE'):
         model['queue_len'] = 64 * preset['batch']
     return model
 
 
-def build(pair, bsim, preset, device):
-    model = MODELS.build(model_cfg(pair, bsim, preset)).to(device).train()
+def build(pair, method, preset, device):
+    model = MODELS.build(model_cfg(pair, method, preset)).to(device).train()
     optim = OptimWrapper(
         torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9))
     return model, optim
@@ -120,12 +129,14 @@ def timed_step(model, optim, preset, device):
 
 # Encoder passes per step, in units of F(b) = forward + backward of b images
 # through backbone + neck and K(b) = forward without gradient:
-# (base, extra for BSIM). SimCLR encodes its two views as one batch of 2n.
+# (base, extra for the method). SimCLR encodes its two views as one batch
+# of 2n.
 PASSES = {
     'simclr': ([('F', 2)], [('F', 1)]),
     'mocov2': ([('F', 1), ('K', 1)], [('F', 1)]),
     'byol': ([('F', 1), ('F', 1), ('K', 1), ('K', 1)], [('F', 1)]),
     'simsiam': ([('F', 1), ('F', 1)], [('F', 1)]),
+    'sane': ([('F', 1), ('K', 1)], [('F', 1)]),
 }
 
 
@@ -177,12 +188,12 @@ def setup(preset_name, batch, steps):
     return preset
 
 
-def cpu_peak_mib(args, pair, bsim):
+def cpu_peak_mib(args, pair, method):
     """Peak RSS of a fresh process running this model's steps."""
     cmd = [
         sys.executable, __file__, '--preset', args.preset, '--pairs', pair,
         '--steps', '2', '--warmup', '1', '--memory-child',
-        'bsim' if bsim else 'base'
+        'method' if method else 'base'
     ]
     if args.batch:
         cmd += ['--batch', str(args.batch)]
@@ -193,7 +204,7 @@ def cpu_peak_mib(args, pair, bsim):
 def memory_child(args):
     preset = setup(args.preset, args.batch, args.steps)
     torch.manual_seed(0)
-    model, optim = build(args.pairs[0], args.memory_child == 'bsim', preset,
+    model, optim = build(args.pairs[0], args.memory_child == 'method', preset,
                          'cpu')
     data = make_batch(preset, 'cpu')
     # Reset the process's peak RSS (VmHWM) to its current RSS, which holds
@@ -220,7 +231,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--preset', choices=sorted(PRESETS),
                         default='cpu-r18')
-    parser.add_argument('--pairs', nargs='+', choices=PAIRS,
+    parser.add_argument('--pairs', nargs='+', choices=list(PAIRS),
                         default=list(PAIRS))
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--batch', type=int, help='override the batch size')
@@ -239,9 +250,9 @@ def main():
     preset = setup(args.preset, args.batch, args.steps)
     models = {}
     for pair in args.pairs:
-        for bsim in (False, True):
+        for method in (False, True):
             torch.manual_seed(0)
-            models[(pair, bsim)] = build(pair, bsim, preset, args.device)
+            models[(pair, method)] = build(pair, method, preset, args.device)
     times = {k: [] for k in models}
     peak = {}
     total = args.warmup + args.steps
@@ -259,31 +270,33 @@ def main():
               file=sys.stderr)
     print(file=sys.stderr)
     if args.device == 'cpu' and not args.no_memory:
-        for pair, bsim in models:
-            print(f'peak memory: {pair} {"bsim" if bsim else "base"}',
+        for pair, method in models:
+            print(f'peak memory: {pair} {"method" if method else "base"}',
                   file=sys.stderr)
-            peak[(pair, bsim)] = cpu_peak_mib(args, pair, bsim)
+            peak[(pair, method)] = cpu_peak_mib(args, pair, method)
     device = (torch.cuda.get_device_name() if args.device.startswith('cuda')
               else f'cpu ({torch.get_num_threads()} threads)')
     rows = []
     for pair in args.pairs:
         base_t = statistics.median(times[(pair, False)])
-        bsim_t = statistics.median(times[(pair, True)])
+        method_t = statistics.median(times[(pair, True)])
         row = dict(
             pair=pair,
+            base=PAIRS[pair][0],
+            method=PAIRS[pair][1],
             base_median_s=round(base_t, 4),
-            bsim_median_s=round(bsim_t, 4),
-            ratio=round(bsim_t / base_t, 3))
+            method_median_s=round(method_t, 4),
+            ratio=round(method_t / base_t, 3))
         if peak:
             row.update(
                 base_peak_mib=round(peak[(pair, False)]),
-                bsim_peak_mib=round(peak[(pair, True)]),
+                method_peak_mib=round(peak[(pair, True)]),
                 memory_ratio=round(
                     peak[(pair, True)] / max(peak[(pair, False)], 1e-9), 3))
         rows.append(row)
-        print(f'{pair:8s} base {base_t:.4f} s  bsim {bsim_t:.4f} s  '
-              f'ratio {bsim_t / base_t:.3f}' +
-              (f'  peak {row["base_peak_mib"]} / {row["bsim_peak_mib"]} MiB'
+        print(f'{pair:8s} base {base_t:.4f} s  method {method_t:.4f} s  '
+              f'ratio {method_t / base_t:.3f}' +
+              (f'  peak {row["base_peak_mib"]} / {row["method_peak_mib"]} MiB'
                if peak else ''))
     extra = {}
     if args.floors:

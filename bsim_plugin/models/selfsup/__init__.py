@@ -3,8 +3,12 @@ from .bsim_mixin import BSIMMixin
 from .bsim_moco import BSIMMoCo
 from .bsim_simclr import BSIMSimCLR
 from .embedding_predict import EmbeddingPredictMixin
+from .mixture_view import MixtureView, MixtureViewMixin
+from .moco_keys import MoCoKeysMixin
+from .sane import SANE
 
 __all__ = [
     'BSIMMixin', 'LatentBSIMMixin', 'BSIMSimCLR', 'BSIMMoCo', 'BSIMBYOL',
-    'BSIMSimSiam', 'EmbeddingPredictMixin'
+    'BSIMSimSiam', 'EmbeddingPredictMixin', 'MixtureView', 'MixtureViewMixin',
+    'MoCoKeysMixin', 'SANE'
 ]

@@ -1,40 +1,16 @@
-from typing import List, NamedTuple, Optional
-
-import torch
-from mmpretrain.structures import DataSample
-
 from ...utils.validation import check_number
-from ..data_preprocessors.mixture_data_preprocessor import \
-    MixtureDataPreprocessor
-from ..utils.dist import gather_partner_info
-from ..utils.mixer import PIPELINE_PARTNER, collect_mix_info
-from .embedding_predict import EmbeddingPredictMixin
+from .mixture_view import MixtureView, MixtureViewMixin
+
+__all__ = ['BSIMMixin', 'MixtureView']
 
 
-class MixtureView(NamedTuple):
-    """What :meth:`BSIMMixin.mixture_view` returns.
-
-    Attributes:
-        images (Tensor): ``(n, C, H, W)`` the local mixtures.
-        lam (Tensor): ``(M,)`` share of each sample's own image.
-        partner (Tensor): ``(M,)`` long, the partner of each sample: a batch
-            index (batch form) or a row of ``partner_views`` (pipeline form).
-        partner_views (Tensor, optional): ``(n, C, H, W)`` the partners' key
-            views (pipeline form only).
-    """
-    images: torch.Tensor
-    lam: torch.Tensor
-    partner: torch.Tensor
-    partner_views: Optional[torch.Tensor] = None
-
-
-class BSIMMixin(EmbeddingPredictMixin):
+class BSIMMixin(MixtureViewMixin):
     """What every BSIM algorithm adds to its mmpretrain base class.
 
     A BSIM algorithm is ``class BSIMX(BSIMMixin, X)``: the mixin checks
     ``bsim_weight`` and the data preprocessor, hands out the mixture view
-    with its mixing ratios and global partner indices, and (through
-    :class:`EmbeddingPredictMixin`) gives the algorithm a ``predict`` mode
+    with its mixing ratios and global partner indices
+    (:class:`MixtureViewMixin`), and gives the algorithm a ``predict`` mode
     for kNN evaluation. The subclass adds its one loss term.
 
     Call :meth:`check_bsim_weight` before ``super().__init__`` (bad values
@@ -46,76 +22,3 @@ class BSIMMixin(EmbeddingPredictMixin):
     def check_bsim_weight(cls, bsim_weight: float) -> float:
         """``bsim_weight`` as a float >= 0, or an error naming it."""
         return check_number(cls.__name__, 'bsim_weight', bsim_weight, ge=0)
-
-    @staticmethod
-    def default_data_preprocessor(
-            data_preprocessor: Optional[dict]) -> dict:
-        return (dict(type='MixtureDataPreprocessor')
-                if data_preprocessor is None else data_preprocessor)
-
-    def check_mixture_preprocessor(self, bsim_weight: float) -> None:
-        """A positive weight needs a preprocessor that builds the mixture."""
-        if bsim_weight > 0 and not isinstance(self.data_preprocessor,
-                                              MixtureDataPreprocessor):
-            raise TypeError(
-                f'{type(self).__name__}: bsim_weight={bsim_weight} needs '
-                "data_preprocessor=dict(type='MixtureDataPreprocessor', ...) "
-                'to build the mixture view, got '
-                f'{type(self.data_preprocessor).__name__}')
-
-    def mixture_view(self,
-                     inputs: List[torch.Tensor],
-                     data_samples: List[DataSample],
-                     gather: bool = True) -> MixtureView:
-        """The mixture images, their ``(lam, partner)`` and, in the pipeline
-        form, the partners' key views.
-
-        Batch form (:class:`MixtureDataPreprocessor` with a mixer): inputs
-        are ``[v1, v2, mixture]`` and ``partner`` indexes the batch.
-        Pipeline form (:class:`MixWithPartner`): inputs are
-        ``[v1, v2, mixture, partners' key views]``, every ``mix_partner`` is
-        ``-1`` and ``partner`` indexes ``partner_views`` (row ``i``: sample
-        ``i``'s partner).
-
-        Args:
-            inputs (List[Tensor]): the views, the mixture after the clean
-                ones.
-            data_samples (List[DataSample]): carry ``mix_lam`` and
-                ``mix_partner``.
-            gather (bool): gather ``lam`` and ``partner`` over processes
-                (for a loss over the global batch, as SimCLR's); ``False``
-                keeps the local ones (for a per-process loss, as MoCo's,
-                BYOL's and SimSiam's: a partner is always in the local
-                batch or in ``partner_views``). Defaults to True.
-
-        Returns:
-            MixtureView: local mixture (and partner views); ``lam`` and
-            ``partner`` of the global batch when gathered (partners offset
-            to global indices), else the local ones.
-        """
-        name = type(self).__name__
-        lam, partner = collect_mix_info(data_samples)
-        pipeline_form = partner == PIPELINE_PARTNER
-        if pipeline_form.any() and not pipeline_form.all():
-            raise ValueError(
-                f'{name}: a batch mixes batch-form and pipeline-form '
-                'mixtures (mix_partner = -1 for some samples only)')
-        pipeline_form = bool(pipeline_form.all())
-        need = 4 if pipeline_form else 3
-        if len(inputs) < need:
-            raise ValueError(
-                f'{name} expects '
-                + ('[v1, v2, mixture, partner key view] (MixWithPartner)'
-                   if pipeline_form else
-                   '[v1, v2, mixture] (MixtureDataPreprocessor)') +
-                f', got {len(inputs)} views')
-        if pipeline_form:
-            partner = torch.arange(len(lam))
-        if gather:
-            lam, partner = gather_partner_info(lam, partner)
-        device = inputs[0].device
-        return MixtureView(
-            images=inputs[2],
-            lam=lam.to(device),
-            partner=partner.to(device),
-            partner_views=inputs[3] if pipeline_form else None)

@@ -1,21 +1,18 @@
 from typing import Dict, List, Optional, Union
 
 import torch
-import torch.nn as nn
-import torch.nn.functional as F
-from mmengine.dist import get_world_size
 from mmpretrain.models.selfsup import MoCo
-from mmpretrain.models.utils import batch_shuffle_ddp, batch_unshuffle_ddp
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
 from ..heads.soft_target_contrastive_head import SoftTargetContrastiveHead
 from ..utils.key_set import columns_logits, queue_key_set
 from .bsim_mixin import BSIMMixin
+from .moco_keys import MoCoKeysMixin
 
 
 @MODELS.register_module()
-class BSIMMoCo(BSIMMixin, MoCo):
+class BSIMMoCo(BSIMMixin, MoCoKeysMixin, MoCo):
     r"""MoCo v2 with BSIM's spurious-positive pairs.
 
     `Beyond Single Instance Multi-view Unsupervised Representation Learning
@@ -91,18 +88,6 @@ class BSIMMoCo(BSIMMixin, MoCo):
         self.check_mixture_preprocessor(bsim_weight)
         self.bsim_weight = bsim_weight
 
-    def query(self, images: torch.Tensor) -> torch.Tensor:
-        """L2-normalised query ``q`` of the online encoder."""
-        return F.normalize(self.neck(self.backbone(images))[0], dim=1)
-
-    @torch.no_grad()
-    def encode_keys(self, images: torch.Tensor) -> torch.Tensor:
-        """Keys of the momentum encoder, with MoCo's batch shuffle across
-        processes (for BatchNorm)."""
-        images, idx_unshuffle = batch_shuffle_ddp(images)
-        k = F.normalize(self.encoder_k(images)[0], dim=1)
-        return batch_unshuffle_ddp(k, idx_unshuffle)
-
     def loss(self, inputs: List[torch.Tensor],
              data_samples: List[DataSample],
              **kwargs) -> Dict[str, torch.Tensor]:
@@ -122,9 +107,7 @@ class BSIMMoCo(BSIMMixin, MoCo):
         """
         self.check_queue_fits(inputs[0].size(0))
         q = self.query(inputs[0])
-        with torch.no_grad():
-            self.encoder_k.update_parameters(
-                nn.Sequential(self.backbone, self.neck))
+        self.update_momentum_encoder()
         k = self.encode_keys(inputs[1])
         n = k.size(0)
         rows = torch.arange(n, device=q.device)
@@ -154,13 +137,3 @@ class BSIMMoCo(BSIMMixin, MoCo):
         # Only the clean keys enter the queue.
         self._dequeue_and_enqueue(k)
         return losses
-
-    def check_queue_fits(self, local_batch: int) -> None:
-        """MoCo fills its queue batch by batch: its length must be a
-        multiple of the global batch (checked before any update)."""
-        global_batch = local_batch * get_world_size()
-        if self.queue_len % global_batch:
-            raise ValueError(
-                f'{type(self).__name__}: queue_len={self.queue_len} must be '
-                f'a multiple of the global batch size {global_batch} (the '
-                'queue is filled batch by batch)')

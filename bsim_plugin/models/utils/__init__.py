@@ -2,10 +2,10 @@ from .key_set import columns_logits, queue_key_set
 from .mixer import (InstanceMixer, MixResult, attach_mix_info,
                     collect_mix_info, cutmix, mixup, pair_indices)
 from .strict_pretrained import StrictPretrainedInit
-from .targets import mixture_targets
+from .targets import RefinedLabels, mixture_targets, refine_labels
 
 __all__ = [
     'InstanceMixer', 'MixResult', 'attach_mix_info', 'collect_mix_info',
     'cutmix', 'mixup', 'pair_indices', 'mixture_targets', 'queue_key_set',
-    'columns_logits', 'StrictPretrainedInit'
+    'columns_logits', 'StrictPretrainedInit', 'RefinedLabels', 'refine_labels'
 ]

@@ -54,4 +54,11 @@ protocol = dict(
         dict(name='bsim-simclr', method='BSIM-SimCLR', budget='2 epochs',
              base=['simclr', 'simclr-3e'], config=_bsim),
     ] + _pair('mocov2', 'MoCo v2', 4, 1.79) +
-    _pair('simsiam', 'SimSiam', 3, 1.53) + _pair('byol', 'BYOL', 3, 1.41))
+    _pair('simsiam', 'SimSiam', 3, 1.53) + _pair('byol', 'BYOL', 3, 1.41) + [
+        # SANE encodes one more query with gradient, as BSIM on MoCo v2:
+        # its bases are MoCo v2's (2 epochs, and 4 epochs for its time).
+        dict(name='sane', method='SANE', budget='2 epochs',
+             base=['mocov2', 'mocov2-4e'],
+             config='configs/sane/'
+             'sane_resnet18_1xb128-coslr-2e_fashion-mnist-cpu.py'),
+    ])
