@@ -55,7 +55,7 @@ def test_config_builds(path, tiny_fashion_root):
             assert 'inputs' in item
 
 
-METHODS = ('bsim', 'sane')
+METHODS = ('bsim', 'sane', 'sepp')
 METHOD_CONFIGS = [
     p for p in CONFIGS
     if any(osp.join('configs', m) + osp.sep in p for m in METHODS)

@@ -28,8 +28,11 @@ CACHE=${BSIM_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/bsim_plugin}
 TORCH=2.13.0
 TORCHVISION=0.28.0
 MMCV=2.1.0
+# faiss-cpu is the optional extra ([faiss] in setup.cfg) for nearest
+# neighbours and k-means; the test environment has it so that both the faiss
+# and the torch paths are tested.
 PINS=(setuptools==80.9.0 wheel ninja numpy==2.4.6 opencv-python==4.14.0.94
-      mmengine==0.10.7 mmpretrain==1.2.0 mmdet==3.3.0 pytest)
+      mmengine==0.10.7 mmpretrain==1.2.0 mmdet==3.3.0 pytest faiss-cpu==1.15.1)
 
 say() { echo "[setup_env] $*"; }
 

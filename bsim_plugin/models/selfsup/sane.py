@@ -23,8 +23,8 @@ CLEAN_TARGETS = ('onehot', 'refined')
 class SANE(MixtureViewMixin, MoCoKeysMixin, MoCo):
     r"""SANE: self-labeling refinery and momentum mixup on MoCo v2.
 
-    `Self-Labeling Refinement for Robust Representation Learning with
-    Bootstrap Neighborhood Mixup <https://arxiv.org/abs/2106.14749>`_
+    `A Theory-Driven Self-Labeling Refinement Method for Contrastive
+    Representation Learning <https://arxiv.org/abs/2106.14749>`_
     (NeurIPS 2021), on mmpretrain's :class:`~mmpretrain.models.MoCo`: the
     momentum encoder, ``queue`` buffers and ``_dequeue_and_enqueue`` are
     MoCo's own.
