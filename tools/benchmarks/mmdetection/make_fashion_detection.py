@@ -1,9 +1,9 @@
 """Write a small detection data set made of Fashion-MNIST items, in VOC and
 COCO format, for detection-transfer smoke runs on the CPU.
 
-    python tools/benchmarks/mmdetection/make_fashion_detection.py data/fashion_det \
-        [--source data/fashion_mnist] [--train 2000] [--test 500] \
-        [--size 112] [--max-objects 3] [--seed 0]
+    python tools/benchmarks/mmdetection/make_fashion_detection.py \
+        data/fashion_det [--source data/fashion_mnist] [--train 2000] \
+        [--test 500] [--size 112] [--max-objects 3] [--seed 0]
 
 Each image is a dark, noisy ``size x size`` grey canvas with 1 to
 ``--max-objects`` Fashion-MNIST items pasted at random, non-overlapping

@@ -7,7 +7,8 @@
 # Smoke scale, sized for 2 CPU cores (a C4 head runs res5 on every RoI:
 # 64 sampled RoIs per image, 7x7 RoIAlign, 100 proposals per test image):
 # it checks the chain, it is not a transfer benchmark.
-#   python tools/benchmarks/mmdetection/make_fashion_detection.py data/fashion_det
+#   python tools/benchmarks/mmdetection/make_fashion_detection.py \
+#       data/fashion_det
 #   python tools/benchmarks/mmdetection/train.py THIS_CONFIG backbone.pth \
 #       --work-dir work_dirs/fashion_det
 _base_ = '../voc0712/faster-rcnn_r50-c4_ms-24k_voc0712.py'
