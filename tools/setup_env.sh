@@ -10,9 +10,12 @@
 #                                      mmcv 2.1.0's setup.py does not ask for)
 #   mmcv 2.1.0 with ops                mmdet 3.3 refuses mmcv >= 2.2; no wheel
 #                                      exists for this torch, so it is built
-#                                      from source once (CPU ops, or CUDA ops
-#                                      where nvcc and a GPU are present) and
-#                                      the wheel is kept in $BSIM_CACHE_DIR
+#                                      from source once (CUDA ops where torch
+#                                      sees a GPU or BSIM_MMCV_OPS=cuda, with
+#                                      nvcc installed from NVIDIA's wheels if
+#                                      missing; else CPU ops) and the wheel is
+#                                      kept in $BSIM_CACHE_DIR per torch,
+#                                      CUDA release and architectures
 #   mmengine 0.10.7, mmpretrain 1.2.0, mmdet 3.3.0
 #   setuptools 80.9.0                  mmengine and mmcv's setup.py import
 #                                      pkg_resources (gone in setuptools 84)
@@ -42,9 +45,15 @@ STAMP_WANT=$(cat "${BASH_SOURCE[0]}" "$ROOT/setup.cfg" | sha256sum | cut -c1-16)
 
 check_all() {
     "$PY" - <<'EOF' 2>/dev/null
+import os
 import mmcv, mmcv.ops, mmdet, mmengine, mmpretrain, torch, torchvision
 import bsim_plugin
 assert mmcv.__version__ == '2.1.0'
+ops = os.environ.get('BSIM_MMCV_OPS', '')
+if ops == 'cuda' or (ops != 'cpu' and torch.cuda.is_available()):
+    # A GPU machine needs mmcv's CUDA ops, not a CPU-only build.
+    from mmcv.ops import get_compiling_cuda_version
+    assert get_compiling_cuda_version() != 'not available'
 EOF
 }
 
@@ -82,15 +91,28 @@ fi
 say "installing pinned packages: ${PINS[*]}"
 pip_q install -q "${PINS[@]}"
 
-# mmcv with compiled ops
-if "$PY" -c "import torch; import sys; sys.exit(0 if torch.cuda.is_available() else 1)" \
-        2>/dev/null && command -v nvcc >/dev/null 2>&1; then
-    FLAVOR=cuda; FORCE_CUDA=1
+# mmcv with compiled ops: CUDA ops where torch sees a GPU (or with
+# BSIM_MMCV_OPS=cuda, e.g. to build on a machine without one), CPU ops
+# otherwise (BSIM_MMCV_OPS=cpu forces them). For CUDA ops without a CUDA
+# toolkit of torch's release, tools/cuda_toolchain.py installs NVIDIA's
+# compiler wheels and lays out a CUDA_HOME in the cache; it stops with what
+# to install when it cannot. Never a silent CPU-only build on a GPU machine.
+FLAVOR=$("$PY" "$ROOT/tools/cuda_toolchain.py" flavor)
+if [ "$FLAVOR" = cuda ]; then
+    CUDA_REL=$("$PY" -c "import torch; print(torch.version.cuda)")
+    ARCHS=$("$PY" "$ROOT/tools/cuda_toolchain.py" arch-list)
+    CUDA_HOME=$("$PY" "$ROOT/tools/cuda_toolchain.py" cuda-home "$CACHE/cuda-$CUDA_REL")
+    export CUDA_HOME TORCH_CUDA_ARCH_LIST="$ARCHS" PATH="$CUDA_HOME/bin:$PATH"
+    say "mmcv CUDA ops: CUDA $CUDA_REL (CUDA_HOME=$CUDA_HOME), architectures $ARCHS"
+    FORCE_CUDA=1
+    WHEEL_DIR=$CACHE/wheels/mmcv-$MMCV-torch$TORCH-cu$CUDA_REL-sm$(echo -n "$ARCHS" | tr -c '0-9a-zA-Z' '_')
+    OPS_CHECK="from mmcv.ops import get_compiling_cuda_version as v; assert v() != 'not available'"
 else
-    FLAVOR=cpu; FORCE_CUDA=0
+    FORCE_CUDA=0
+    WHEEL_DIR=$CACHE/wheels/mmcv-$MMCV-torch$TORCH-cpu
+    OPS_CHECK="pass"
 fi
-WHEEL_DIR=$CACHE/wheels/mmcv-$MMCV-torch$TORCH-$FLAVOR
-if ! "$PY" -c "import mmcv, mmcv.ops; assert mmcv.__version__ == '$MMCV'" 2>/dev/null; then
+if ! "$PY" -c "import mmcv, mmcv.ops; assert mmcv.__version__ == '$MMCV'; $OPS_CHECK" 2>/dev/null; then
     wheel=$(ls "$WHEEL_DIR"/mmcv-"$MMCV"-*.whl 2>/dev/null | head -n 1 || true)
     if [ -z "$wheel" ]; then
         mkdir -p "$WHEEL_DIR" "$CACHE/build"
