@@ -61,4 +61,29 @@ protocol = dict(
              base=['mocov2', 'mocov2-4e'],
              config='configs/sane/'
              'sane_resnet18_1xb128-coslr-2e_fashion-mnist-cpu.py'),
+        # SePP-ID: pairs mined once, before these runs, from the MoCo v2
+        # seed-0 checkpoint of this protocol (kNN 71.66 %), 1 neighbour per
+        # image, purity 74.7 % (configs/sepp/README.md):
+        #   python tools/sepp/mine_pairs.py CONFIG_OF_mocov2 \
+        #       WORK/mocov2/seed0/epoch_2.pth --k 1 \
+        #       --out work_dirs/sepp/fashion-mnist-30k_k1.npz
+        # An epoch is then 30,000 ordinary + 30,000 semantic items: twice
+        # the base's steps, so the equal-time bases run 4 epochs.
+        dict(name='simsiam-4e', method='SimSiam',
+             budget="4 epochs = SePP's steps", config=_recipe.format(
+                 'simsiam'), cfg_options=_epochs(4)),
+        dict(name='sepp-mocov2', method='SePP-MoCo v2',
+             budget='2 epochs of 30,000 images + 30,000 pairs',
+             base=['mocov2', 'mocov2-4e'],
+             config='configs/sepp/'
+             'sepp-mocov2_resnet18_1xb128-coslr-2e_fashion-mnist-cpu.py',
+             cfg_options={'train_dataloader.dataset.pairs_file':
+                          'work_dirs/sepp/fashion-mnist-30k_k1.npz'}),
+        dict(name='sepp-simsiam', method='SePP-SimSiam',
+             budget='2 epochs of 30,000 images + 30,000 pairs',
+             base=['simsiam', 'simsiam-4e'],
+             config='configs/sepp/'
+             'sepp-simsiam_resnet18_1xb128-coslr-2e_fashion-mnist-cpu.py',
+             cfg_options={'train_dataloader.dataset.pairs_file':
+                          'work_dirs/sepp/fashion-mnist-30k_k1.npz'}),
     ])
