@@ -1,0 +1,203 @@
+"""InterCLR's memory and clustering against direct computations: k-means
+(torch and faiss) leaves no cluster empty, nearest centroids and member
+means, the online update and re-labelling, small-cluster handling, and the
+vectorised positive / negative sampling."""
+import pytest
+import torch
+import torch.nn.functional as F
+
+from bsim_plugin.models.memories import (PseudoLabelMemory, kmeans,
+                                         member_means, nearest_centroid,
+                                         sample_negatives, sample_positives,
+                                         split_largest)
+from bsim_plugin.utils.neighbours import faiss_available
+
+BACKENDS = ['torch', pytest.param('faiss', marks=pytest.mark.skipif(
+    not faiss_available(), reason='faiss not installed'))]
+
+
+def blobs(per=40, k=4, d=8, seed=0, spread=0.05):
+    g = torch.Generator().manual_seed(seed)
+    centres = F.normalize(torch.randn(k, d, generator=g), dim=1)
+    x = centres.repeat_interleave(per, 0) + spread * torch.randn(
+        per * k, d, generator=g)
+    return F.normalize(x, dim=1), torch.arange(k).repeat_interleave(per)
+
+
+def test_nearest_centroid_and_member_means_by_hand():
+    x, _ = blobs()
+    c = torch.randn(5, 8)
+    exclude = torch.tensor([False, True, False, False, True])
+    got = nearest_centroid(x, c, exclude, chunk=7)
+    d = torch.cdist(x, c)
+    d[:, exclude] = float('inf')
+    assert torch.equal(got, d.argmin(1))
+    labels = got
+    means, counts = member_means(x, labels, 5)
+    for cid in range(5):
+        members = x[labels == cid]
+        assert counts[cid] == len(members)
+        expected = members.mean(0) if len(members) else torch.zeros(8)
+        torch.testing.assert_close(means[cid], expected)
+
+
+@pytest.mark.parametrize('backend', BACKENDS)
+def test_kmeans_recovers_blobs_and_returns_member_means(backend):
+    x, truth = blobs()
+    # k-means finds a local optimum: the best of 5 starts is the blobs'.
+    centroids, labels = kmeans(x, 4, backend=backend, seed=1, restarts=5)
+    # The same partition as the blobs, up to renaming.
+    pairs = set(zip(truth.tolist(), labels.tolist()))
+    assert len(pairs) == 4
+    torch.testing.assert_close(centroids, member_means(x, labels, 4)[0])
+
+
+@pytest.mark.parametrize('backend', BACKENDS)
+def test_kmeans_never_leaves_a_cluster_empty(backend):
+    # 30 copies of 3 points: Lloyd's algorithm alone empties most of 12
+    # clusters; the contract refills them by splitting the largest.
+    x = F.normalize(torch.randn(3, 6), dim=1).repeat(30, 1)
+    x = x + 1e-4 * torch.randn_like(x)
+    _, labels = kmeans(x, 12, backend=backend)
+    assert torch.bincount(labels, minlength=12).min() >= 1
+
+
+def test_kmeans_bad_arguments_are_named():
+    x, _ = blobs(per=2)
+    with pytest.raises(ValueError, match='k=9'):
+        kmeans(x, 9)
+    with pytest.raises(ValueError, match="backend='sklearn'"):
+        kmeans(x, 2, backend='sklearn')
+
+
+def test_split_largest_halves_it_deterministically():
+    x, _ = blobs(per=10, k=2)
+    labels = torch.zeros(20, dtype=torch.long)  # one cluster of two blobs
+    centroids = torch.zeros(3, 8)
+    split_largest(x, labels, centroids, new_id=2)
+    counts = torch.bincount(labels, minlength=3)
+    assert counts.tolist() == [10, 0, 10]  # the blobs, apart
+    for cid in (0, 2):
+        torch.testing.assert_close(centroids[cid], x[labels == cid].mean(0))
+    again = torch.zeros(20, dtype=torch.long)
+    split_largest(x, again, torch.zeros(3, 8), new_id=2)
+    assert torch.equal(again, labels)
+
+
+def filled_memory(mu=1.0, min_cluster=3, k=4):
+    x, _ = blobs(per=10, k=k)
+    memory = PseudoLabelMemory(len(x), 8, k, momentum=mu,
+                               min_cluster=min_cluster)
+    centroids, labels = kmeans(x, k, backend='torch')
+    memory.fill(x, labels, centroids)
+    return memory
+
+
+@pytest.mark.parametrize('mu', [1.0, 0.5])
+def test_update_writes_and_relabels_by_hand(mu):
+    memory = filled_memory(mu=mu)
+    before = memory.feats.clone()
+    idx = torch.tensor([3, 17, 25])
+    keys = F.normalize(torch.randn(3, 8), dim=1)
+    memory.update(idx, keys)
+    expected = F.normalize((1 - mu) * before[idx] + mu * keys, dim=1)
+    torch.testing.assert_close(memory.feats[idx], expected)
+    untouched = torch.ones(40, dtype=torch.bool)
+    untouched[idx] = False
+    assert torch.equal(memory.feats[untouched], before[untouched])
+    d = torch.cdist(expected, memory.centroids)
+    assert torch.equal(memory.labels[idx], d.argmin(1))
+
+
+def test_recompute_centroids_equals_member_means():
+    memory = filled_memory()
+    memory.update(torch.arange(6), F.normalize(torch.randn(6, 8), dim=1))
+    memory.recompute_centroids()
+    for cid in range(4):
+        members = memory.feats[memory.labels == cid]
+        torch.testing.assert_close(memory.centroids[cid], members.mean(0))
+
+
+def test_small_clusters_are_dissolved_and_ids_refilled():
+    memory = filled_memory(min_cluster=4)
+    # Shrink cluster of sample 0 to 2 members, and empty another id.
+    first = int(memory.labels[0])
+    members = (memory.labels == first).nonzero().squeeze(1)
+    other = (first + 1) % 4
+    memory.labels[members[2:]] = other
+    gone = (first + 2) % 4
+    memory.labels[memory.labels == gone] = (first + 3) % 4
+    stats = memory.dissolve_small_clusters()
+    assert stats['dissolved'] == 2 and stats['moved'] == 2
+    counts = torch.bincount(memory.labels, minlength=4)
+    assert counts.min() >= 4 and counts.sum() == 40
+    assert memory.cluster_stats()['empty'] == 0
+
+
+def test_memory_is_in_the_state_dict_and_checks_its_arguments():
+    memory = filled_memory()
+    state = memory.state_dict()
+    assert {'feats', 'labels', 'centroids', 'initialized'} <= set(state)
+    fresh = PseudoLabelMemory(40, 8, 4, min_cluster=3)
+    fresh.load_state_dict(state)
+    assert torch.equal(fresh.labels, memory.labels)
+    for kwargs, message in [
+        (dict(momentum=0.0), 'momentum=0.0'),
+        (dict(min_cluster=11), 'min_cluster=11'),
+        (dict(num_clusters=41), 'num_clusters=41'),
+    ]:
+        args = dict(length=40, feat_dim=8, num_clusters=4)
+        args.update(kwargs)
+        with pytest.raises(ValueError, match=message):
+            PseudoLabelMemory(**args)
+
+
+def sampling_case(seed=0, b=6, n=60, classes=5):
+    g = torch.Generator().manual_seed(seed)
+    memory_labels = torch.randint(0, classes, (n, ), generator=g)
+    query_labels = memory_labels[:b].clone()
+    sims = torch.rand(b, n, generator=g) * 2 - 1
+    return sims, query_labels, memory_labels, g
+
+
+def test_positives_share_the_query_label_and_cover_the_class():
+    _, q, m, g = sampling_case()
+    seen = set()
+    for _ in range(200):
+        pos = sample_positives(q, m, generator=g)
+        assert torch.equal(m[pos], q)
+        seen.update(pos[:1].tolist())
+    assert seen == set((m == q[0]).nonzero().squeeze(1).tolist())
+
+
+@pytest.mark.parametrize('strategy', ['random', 'hard', 'semihard',
+                                      'semieasy'])
+def test_negatives_never_share_the_label_and_come_from_their_pool(strategy):
+    sims, q, m, g = sampling_case()
+    neg = sample_negatives(sims, q, m, 8, strategy, pool=20, generator=g)
+    assert neg.shape == (6, 8)
+    assert (m[neg] != q[:, None]).all()
+    assert all(len(set(row)) == 8 for row in neg.tolist())  # no repeats
+    masked = sims.masked_fill(m[None] == q[:, None], float('nan'))
+    for i in range(6):
+        valid = (~masked[i].isnan()).nonzero().squeeze(1)
+        order = valid[masked[i, valid].argsort(descending=True)]
+        chosen = set(neg[i].tolist())
+        if strategy == 'hard':
+            assert chosen == set(order[:8].tolist())
+        elif strategy == 'semihard':
+            assert chosen <= set(order[:20].tolist())
+        elif strategy == 'semieasy':
+            assert chosen <= set(order[-20:].tolist())
+        else:
+            assert chosen <= set(valid.tolist())
+
+
+def test_sampling_errors_are_named():
+    sims, q, m, _ = sampling_case()
+    with pytest.raises(ValueError, match="strategy='hardest'"):
+        sample_negatives(sims, q, m, 4, 'hardest')
+    with pytest.raises(ValueError, match='num=100'):
+        sample_negatives(sims, q, m, 100, 'random')
+    with pytest.raises(ValueError, match='pool=2'):
+        sample_negatives(sims, q, m, 4, 'semihard', pool=2)
