@@ -229,3 +229,18 @@ def test_tools_do_not_print_the_pkg_resources_warning(tmp_path):
     assert proc.returncode != 0
     assert 'test_loop' in proc.stderr  # it got as far as the runner
     assert 'pkg_resources is deprecated' not in proc.stderr + proc.stdout
+
+
+def test_interclr_memory_benchmark_runs(tmp_path):
+    out = str(tmp_path / 'interclr.json')
+    proc = run([
+        sys.executable, 'tools/benchmarks/interclr_memory.py', '--scale',
+        '0.002', '--iters', '1', '--json', out
+    ])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    with open(out) as f:
+        result = json.load(f)
+    assert result['setting']['length'] == 2562
+    assert [r['strategy'] for r in result['rows']] == [
+        'random', 'hard', 'semihard', 'semieasy']
+    assert all(r['floor_s'] > 0 and r['ratio'] > 0 for r in result['rows'])

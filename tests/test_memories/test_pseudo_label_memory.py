@@ -177,20 +177,33 @@ def test_negatives_never_share_the_label_and_come_from_their_pool(strategy):
     neg = sample_negatives(sims, q, m, 8, strategy, pool=20, generator=g)
     assert neg.shape == (6, 8)
     assert (m[neg] != q[:, None]).all()
-    assert all(len(set(row)) == 8 for row in neg.tolist())  # no repeats
+    if strategy != 'random':  # without replacement
+        assert all(len(set(row)) == 8 for row in neg.tolist())
     masked = sims.masked_fill(m[None] == q[:, None], float('nan'))
     for i in range(6):
         valid = (~masked[i].isnan()).nonzero().squeeze(1)
         order = valid[masked[i, valid].argsort(descending=True)]
+        everyone = sims[i].argsort(descending=True)
         chosen = set(neg[i].tolist())
-        if strategy == 'hard':
+        if strategy == 'hard':  # the most similar of other labels
             assert chosen == set(order[:8].tolist())
-        elif strategy == 'semihard':
-            assert chosen <= set(order[:20].tolist())
-        elif strategy == 'semieasy':
-            assert chosen <= set(order[-20:].tolist())
+        elif strategy == 'semihard':  # from the 20 most similar of all
+            assert chosen <= set(everyone[:20].tolist())
+        elif strategy == 'semieasy':  # from the 20 least similar
+            assert chosen <= set(everyone[-20:].tolist())
         else:
             assert chosen <= set(valid.tolist())
+
+
+def test_random_negatives_cover_every_other_entry_uniformly():
+    sims, q, m, g = sampling_case(n=30, classes=3)
+    draws = sample_negatives(sims[:1].expand(4000, -1), q[:1].expand(4000),
+                             m, 5, 'random', generator=g).reshape(-1)
+    others = (m != q[0]).nonzero().squeeze(1)
+    counts = torch.bincount(draws, minlength=30)
+    assert set(draws.unique().tolist()) == set(others.tolist())
+    expected = 20000 / len(others)
+    assert (counts[others].float() - expected).abs().max() < 0.15 * expected
 
 
 def test_sampling_errors_are_named():
@@ -201,3 +214,5 @@ def test_sampling_errors_are_named():
         sample_negatives(sims, q, m, 100, 'random')
     with pytest.raises(ValueError, match='pool=2'):
         sample_negatives(sims, q, m, 4, 'semihard', pool=2)
+    with pytest.raises(ValueError, match='among its pool=5'):
+        sample_negatives(sims, q, m, 5, 'semihard', pool=5)

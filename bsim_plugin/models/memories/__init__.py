@@ -1,10 +1,11 @@
 from .clustering import (fill_empty_clusters, kmeans, member_means,
                          nearest_centroid, split_largest)
 from .pseudo_label_memory import PseudoLabelMemory
-from .sampling import STRATEGIES, sample_negatives, sample_positives
+from .sampling import (STRATEGIES, LabelIndex, label_index, sample_negatives,
+                       sample_positives)
 
 __all__ = [
     'PseudoLabelMemory', 'kmeans', 'nearest_centroid', 'member_means',
     'split_largest', 'fill_empty_clusters', 'sample_negatives',
-    'sample_positives', 'STRATEGIES'
+    'sample_positives', 'STRATEGIES', 'LabelIndex', 'label_index'
 ]

@@ -1,46 +1,72 @@
 """Positives and negatives from a pseudo-labelled memory, vectorised.
 
 For each query (pseudo-label ``y``): a positive drawn uniformly from the
-memory entries labelled ``y``, and ``K`` negatives labelled ``!= y`` by one
-of four strategies (InterCLR):
+memory entries labelled ``y`` (its own entry included), and ``K``
+negatives labelled ``!= y`` by one of four strategies (InterCLR):
 
-* ``random``: uniform over the memory;
-* ``hard``: the ``K`` most similar;
-* ``semihard``: uniform from the ``P`` most similar;
-* ``semieasy``: uniform from the ``P`` least similar.
+* ``random``: uniform over the entries of other labels;
+* ``hard``: the ``K`` most similar entries of other labels;
+* ``semihard``: uniform, without replacement, from the ``P`` most similar
+  entries, same-label ones excluded;
+* ``semieasy``: the same from the ``P`` least similar.
 
-Draws are without replacement and bounded: random scores and ``topk`` over
-the batch x memory similarities (which the loss needs anyway), never a
-Python loop over the batch or a redraw until it fits.
+Every draw is a fixed amount of tensor work (random scores and ``topk``, or
+random ranks into the label-sorted memory), never a Python loop over the
+batch or a redraw until it fits. One :class:`LabelIndex` (a sort of the
+memory's labels) per step serves the positives and the random negatives.
 """
-from typing import Optional
+from typing import NamedTuple, Optional
 
 import torch
 
 STRATEGIES = ('random', 'hard', 'semihard', 'semieasy')
 
 
+class LabelIndex(NamedTuple):
+    """The memory's entries grouped by label.
+
+    Attributes:
+        order (Tensor): ``(N,)`` entry indices sorted by label.
+        starts (Tensor): ``(C,)`` where each label's block starts in
+            ``order``.
+        counts (Tensor): ``(C,)`` entries per label.
+    """
+    order: torch.Tensor
+    starts: torch.Tensor
+    counts: torch.Tensor
+
+
+@torch.no_grad()
+def label_index(memory_labels: torch.Tensor,
+                num_labels: Optional[int] = None) -> LabelIndex:
+    num_labels = num_labels or int(memory_labels.max()) + 1
+    order = torch.argsort(memory_labels, stable=True)
+    counts = torch.bincount(memory_labels, minlength=num_labels)
+    return LabelIndex(order, torch.cumsum(counts, 0) - counts, counts)
+
+
+def _rand(shape, like: torch.Tensor, generator) -> torch.Tensor:
+    return torch.rand(shape, generator=generator, device=like.device)
+
+
 @torch.no_grad()
 def sample_positives(query_labels: torch.Tensor,
                      memory_labels: torch.Tensor,
-                     generator: Optional[torch.Generator] = None
-                     ) -> torch.Tensor:
+                     generator: Optional[torch.Generator] = None,
+                     index: Optional[LabelIndex] = None) -> torch.Tensor:
     """``(B,)`` index of a uniformly drawn memory entry with each query's
-    label (its own entry included). Every label must occur in the
-    memory."""
-    order = torch.argsort(memory_labels, stable=True)
-    counts = torch.bincount(memory_labels,
-                            minlength=int(query_labels.max()) + 1)
-    starts = torch.cumsum(counts, 0) - counts
-    n = counts[query_labels]
+    label. Every query label must occur in the memory."""
+    if index is None:
+        index = label_index(memory_labels,
+                            int(query_labels.max()) + 1)
+    n = index.counts[query_labels]
     if (n == 0).any():
         missing = query_labels[n == 0].unique().tolist()
         raise ValueError(f'sample_positives: no memory entry has label(s) '
                          f'{missing[:5]}')
-    u = torch.rand(len(query_labels), generator=generator,
-                   device=query_labels.device)
-    offset = (u * n).long().clamp(max=n - 1)
-    return order[starts[query_labels] + offset]
+    offset = (_rand(len(query_labels), query_labels, generator) *
+              n).long().clamp(max=n - 1)
+    return index.order[index.starts[query_labels] + offset]
 
 
 @torch.no_grad()
@@ -50,8 +76,8 @@ def sample_negatives(sims: torch.Tensor,
                      num: int,
                      strategy: str = 'semihard',
                      pool: Optional[int] = None,
-                     generator: Optional[torch.Generator] = None
-                     ) -> torch.Tensor:
+                     generator: Optional[torch.Generator] = None,
+                     index: Optional[LabelIndex] = None) -> torch.Tensor:
     """``(B, num)`` memory indices of negatives, none with the query's label.
 
     Args:
@@ -61,39 +87,52 @@ def sample_negatives(sims: torch.Tensor,
         num (int): ``K`` negatives per query.
         strategy (str): one of ``random``, ``hard``, ``semihard``,
             ``semieasy``.
-        pool (int, optional): ``P`` for ``semihard`` / ``semieasy``
-            (``num <= P``).
+        pool (int, optional): ``P`` for ``semihard`` / ``semieasy``.
         generator (torch.Generator, optional): for the random draws (on the
             device of ``sims``).
+        index (LabelIndex, optional): :func:`label_index` of the memory,
+            shared with :func:`sample_positives`.
+
+    Raises:
+        ValueError: for an unknown strategy, or when a query has fewer than
+            ``num`` candidates (in its pool, for semihard / semieasy).
     """
     if strategy not in STRATEGIES:
         raise ValueError(f'sample_negatives: strategy must be one of '
                          f'{STRATEGIES}, got strategy={strategy!r}')
-    same = memory_labels[None, :] == query_labels[:, None]
-    available = int((~same).sum(1).min())
+    n_mem = sims.size(1)
+    if index is None:
+        index = label_index(memory_labels,
+                            max(int(memory_labels.max()),
+                                int(query_labels.max())) + 1)
+    same_count = index.counts[query_labels]
+    available = int((n_mem - same_count).min())
     if num > available:
         raise ValueError(f'sample_negatives: num={num} negatives asked, but '
                          f'a query has only {available} entries of other '
                          'labels')
-    if strategy == 'hard':
-        return sims.masked_fill(same, float('-inf')).topk(num, dim=1)[1]
-
-    def draw(scores_shape, valid):
-        r = torch.rand(scores_shape, generator=generator,
-                       device=sims.device)
-        return r.masked_fill(~valid, -1.0).topk(num, dim=1)[1]
-
     if strategy == 'random':
-        return draw(sims.shape, ~same)
-    if pool is None or not num <= pool <= sims.size(1):
+        # Uniform ranks among the N - n_y other entries, skipping the
+        # query's label block of the label-sorted memory.
+        r = (_rand((len(query_labels), num), sims, generator) *
+             (n_mem - same_count)[:, None]).long()
+        r = torch.minimum(r, (n_mem - same_count - 1)[:, None])
+        start = index.starts[query_labels][:, None]
+        r = r + (r >= start) * same_count[:, None]
+        return index.order[r]
+    if strategy == 'hard':
+        same = memory_labels[None, :] == query_labels[:, None]
+        return sims.masked_fill(same, float('-inf')).topk(num, dim=1)[1]
+    if pool is None or not num <= pool <= n_mem:
         raise ValueError(f'sample_negatives: {strategy} needs num <= pool '
-                         f'<= {sims.size(1)}, got num={num}, pool={pool!r}')
-    if strategy == 'semihard':
-        masked = sims.masked_fill(same, float('-inf'))
-        top, idx = masked.topk(pool, dim=1)
-        valid = top > float('-inf')
-    else:  # semieasy
-        masked = sims.masked_fill(same, float('inf'))
-        top, idx = masked.topk(pool, dim=1, largest=False)
-        valid = top < float('inf')
-    return idx.gather(1, draw(idx.shape, valid))
+                         f'<= {n_mem}, got num={num}, pool={pool!r}')
+    idx = sims.topk(pool, dim=1, largest=strategy == 'semihard')[1]
+    valid = memory_labels[idx] != query_labels[:, None]
+    short = int(valid.sum(1).min())
+    if short < num:
+        raise ValueError(f'sample_negatives: a query has only {short} '
+                         f'entries of other labels among its pool={pool} '
+                         f'{"most" if strategy == "semihard" else "least"} '
+                         f'similar, fewer than num={num}')
+    scores = _rand(idx.shape, sims, generator).masked_fill(~valid, -1.0)
+    return idx.gather(1, scores.topk(num, dim=1)[1])

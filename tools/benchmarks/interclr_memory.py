@@ -1,0 +1,148 @@
+"""Per-iteration cost of InterCLR's memory work against its floor.
+
+    python tools/benchmarks/interclr_memory.py [--scale 1.0] [--device cpu] \
+        [--strategies random hard semihard semieasy] [--iters 5] [--json F]
+
+At ImageNet scale (``--scale 1``): a memory of 1,281,167 x 128 features with
+10,000 clusters, batch 256, 16,384 negatives from a pool of 128,000. One
+iteration is what InterCLR's inter branch adds to a MoCo v2 step besides the
+encoder: the batch x memory similarities, the positive and the negatives
+(:func:`sample_positives`, :func:`sample_negatives`), the memory update with
+re-labelling, the centroids every 10 iterations and the small-cluster
+check. The floor is the part no implementation avoids: the similarities
+and, for ``semihard`` / ``semieasy``, their top-``P``. Medians of
+``--iters`` iterations after one warm-up; peak memory beside it (CUDA: peak
+allocated; CPU: peak RSS of the process). ``--scale`` shrinks the memory,
+clusters, negatives and pool together (the batch stays 256).
+"""
+import argparse
+import json
+import resource
+import statistics
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+from bsim_plugin.models.memories import (STRATEGIES, PseudoLabelMemory,
+                                         label_index, sample_negatives,
+                                         sample_positives)
+
+FULL = dict(length=1281167, feat_dim=128, clusters=10000, batch=256,
+            negatives=16384, pool=128000, centroid_interval=10,
+            min_cluster=20)
+
+
+def sync(device):
+    if device.startswith('cuda'):
+        torch.cuda.synchronize()
+
+
+def setting(scale: float) -> dict:
+    s = dict(FULL)
+    for key in ('length', 'clusters', 'negatives', 'pool'):
+        s[key] = max(1, int(round(FULL[key] * scale)))
+    s['min_cluster'] = min(FULL['min_cluster'],
+                           max(1, s['length'] // (4 * s['clusters'])))
+    return s
+
+
+def build_memory(s: dict, device: str) -> PseudoLabelMemory:
+    g = torch.Generator().manual_seed(0)
+    memory = PseudoLabelMemory(s['length'], s['feat_dim'], s['clusters'],
+                               min_cluster=s['min_cluster']).to(device)
+    feats = F.normalize(torch.randn(s['length'], s['feat_dim'],
+                                    generator=g), dim=1)
+    # Balanced random labels stand in for k-means' (timing, not quality).
+    labels = torch.randperm(s['length'], generator=g) % s['clusters']
+    memory.fill(feats.to(device), labels.to(device),
+                torch.zeros(s['clusters'], s['feat_dim'], device=device))
+    memory.recompute_centroids()
+    return memory
+
+
+def floor_step(memory, q, s, strategy):
+    sims = q @ memory.feats.t()
+    if strategy == 'semihard':
+        sims.topk(s['pool'], dim=1)
+    elif strategy == 'semieasy':
+        sims.topk(s['pool'], dim=1, largest=False)
+    return sims
+
+
+def full_step(memory, q, s, strategy, it, idx):
+    sims = q @ memory.feats.t()
+    labels = memory.labels[idx]
+    index = label_index(memory.labels, s['clusters'])
+    pos = sample_positives(labels, memory.labels, index=index)
+    neg = sample_negatives(sims, labels, memory.labels, s['negatives'],
+                           strategy, pool=s['pool'], index=index)
+    sims.gather(1, pos[:, None])
+    sims.gather(1, neg)
+    memory.update(idx, q)
+    if it % s['centroid_interval'] == 0:
+        memory.recompute_centroids()
+    memory.dissolve_small_clusters()
+
+
+def peak_mib(device):
+    if device.startswith('cuda'):
+        return torch.cuda.max_memory_allocated() / 2**20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--scale', type=float, default=1.0)
+    parser.add_argument('--device', default='cpu')
+    parser.add_argument('--strategies', nargs='+', choices=STRATEGIES,
+                        default=list(STRATEGIES))
+    parser.add_argument('--iters', type=int, default=5)
+    parser.add_argument('--json', help='also write the result here')
+    args = parser.parse_args(argv)
+    s = setting(args.scale)
+    print(f'[interclr_memory] memory {s["length"]} x {s["feat_dim"]}, '
+          f'{s["clusters"]} clusters, batch {s["batch"]}, '
+          f'{s["negatives"]} negatives, pool {s["pool"]}, {args.device}',
+          flush=True)
+    memory = build_memory(s, args.device)
+    g = torch.Generator().manual_seed(1)
+    rows = []
+    for strategy in args.strategies:
+        times = dict(floor=[], total=[])
+        for it in range(args.iters + 1):
+            q = F.normalize(torch.randn(s['batch'], s['feat_dim'],
+                                        generator=g), dim=1).to(args.device)
+            idx = torch.randperm(s['length'], generator=g)[:s['batch']].to(
+                args.device)
+            for kind, step in (('floor', lambda: floor_step(
+                    memory, q, s, strategy)), ('total', lambda: full_step(
+                        memory, q, s, strategy, it, idx))):
+                sync(args.device)
+                start = time.perf_counter()
+                step()
+                sync(args.device)
+                if it > 0:
+                    times[kind].append(time.perf_counter() - start)
+        floor_s = statistics.median(times['floor'])
+        total_s = statistics.median(times['total'])
+        rows.append(dict(strategy=strategy, floor_s=round(floor_s, 4),
+                         total_s=round(total_s, 4),
+                         ratio=round(total_s / floor_s, 3)))
+        print(f'{strategy:9s} floor {floor_s:.3f} s  total {total_s:.3f} s '
+              f' ratio {total_s / floor_s:.2f}', flush=True)
+    result = dict(setting=s, device=args.device if args.device == 'cpu'
+                  else torch.cuda.get_device_name(),
+                  threads=torch.get_num_threads(), iters=args.iters,
+                  torch=torch.__version__, date=time.strftime('%Y-%m-%d'),
+                  peak_mib=round(peak_mib(args.device)), rows=rows)
+    print(json.dumps(result, indent=2))
+    if args.json:
+        with open(args.json, 'w') as f:
+            json.dump(result, f, indent=2)
+    return result
+
+
+if __name__ == '__main__':
+    sys.exit(main() and 0)
