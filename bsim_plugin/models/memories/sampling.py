@@ -121,8 +121,15 @@ def sample_negatives(sims: torch.Tensor,
         r = r + (r >= start) * same_count[:, None]
         return index.order[r]
     if strategy == 'hard':
-        same = memory_labels[None, :] == query_labels[:, None]
-        return sims.masked_fill(same, float('-inf')).topk(num, dim=1)[1]
+        # The K most similar of other labels are among the K + n_y most
+        # similar of all: no mask over the whole memory.
+        width = min(n_mem, num + int(same_count.max()))
+        idx = sims.topk(width, dim=1)[1]
+        valid = memory_labels[idx] != query_labels[:, None]
+        rank = torch.arange(width, device=sims.device).expand_as(idx)
+        first = rank.masked_fill(~valid, width).topk(num, dim=1,
+                                                     largest=False)[0]
+        return idx.gather(1, first.sort(dim=1)[0])
     if pool is None or not num <= pool <= n_mem:
         raise ValueError(f'sample_negatives: {strategy} needs num <= pool '
                          f'<= {n_mem}, got num={num}, pool={pool!r}')
