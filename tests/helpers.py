@@ -104,11 +104,20 @@ def tiny_neck(out_channels: int = 16, norm: str = 'BN') -> dict:
 def tiny_base_cfg(kind: str, norm: str = 'BN', **kwargs) -> dict:
     """BSIM on MoCo / BYOL / SimSiam, or SANE, with the tiny backbone of
     :func:`tiny_model_cfg` (``kind``: ``'moco'``, ``'byol'``,
-    ``'simsiam'``, ``'sane'``)."""
+    ``'simsiam'``, ``'sane'``, ``'interclr'``)."""
     cfg = tiny_model_cfg(norm=norm)
     cfg['neck'] = tiny_neck(norm=norm)
     if kind == 'moco':
         cfg.update(type='BSIMMoCo', queue_len=24, feat_dim=16, momentum=0.01)
+    elif kind == 'interclr':
+        cfg.update(
+            type='InterCLRMoCo', queue_len=16, feat_dim=16, momentum=0.01,
+            inter_head=dict(type='SoftTargetContrastiveHead',
+                            temperature=0.2, margin=-0.5),
+            memory=dict(length=32, num_clusters=4, min_cluster=2),
+            num_negatives=8, negative_pool=16, centroid_interval=2)
+        cfg['data_preprocessor'] = dict(
+            type='SelfSupDataPreprocessor', mean=[0.], std=[1.])
     elif kind == 'sane':
         cfg.update(type='SANE', queue_len=24, feat_dim=16, momentum=0.01)
         # Momentum mixup: the query view with the partner's key view.

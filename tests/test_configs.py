@@ -55,7 +55,7 @@ def test_config_builds(path, tiny_fashion_root):
             assert 'inputs' in item
 
 
-METHODS = ('bsim', 'sane', 'sepp')
+METHODS = ('bsim', 'sane', 'sepp', 'interclr')
 METHOD_CONFIGS = [
     p for p in CONFIGS
     if any(osp.join('configs', m) + osp.sep in p for m in METHODS)
@@ -95,9 +95,19 @@ def test_config_trains_a_few_iterations(path, tiny_fashion_root):
     model_cfg.neck.in_channels = widths[backbone.type]
     if 'queue_len' in model_cfg:
         model_cfg.queue_len = 8
+    if 'memory' in model_cfg:  # InterCLR: a memory of 16 samples
+        model_cfg.memory.update(length=16, num_clusters=2, min_cluster=2)
+        model_cfg.update(num_negatives=4, negative_pool=8)
     torch.manual_seed(0)
     # SyncBN needs a process group; one process trains with plain BN.
     model = revert_sync_batchnorm(MODELS.build(model_cfg))
+    if 'memory' in model_cfg:
+        import torch.nn.functional as F
+        feats = F.normalize(torch.randn(16, model.memory.feats.size(1)),
+                            dim=1)
+        labels = torch.arange(16) % 2
+        model.memory.fill(feats, labels, torch.stack(
+            [feats[labels == c].mean(0) for c in range(2)]))
     optim = build_optim_wrapper(model, cfg.optim_wrapper)
     channels = backbone.get('in_channels', 3)
     # Two views, or three when a third one is mixed (SANE's strong variant).
@@ -121,13 +131,18 @@ def test_config_trains_a_few_iterations(path, tiny_fashion_root):
                                   dtype=torch.uint8)
                     for _ in range(num_views)
                 ],
-                data_samples=[DataSample() for _ in range(4)])
+                data_samples=[
+                    DataSample(metainfo=dict(sample_idx=step * 4 + i))
+                    for i in range(4)
+                ])
         log = model.train_step(data, optim)
         assert log and all(torch.isfinite(v) for v in log.values()), log
     if getattr(model, 'bsim_weight', 0) > 0:
         assert 'loss_bsim' in log
     if getattr(model, 'mixup_weight', 0) > 0:
         assert 'loss_mm' in log
+    if 'memory' in model_cfg:
+        assert 'loss_inter' in log
     moved = [not torch.equal(a, b.detach())
              for a, b in zip(before, model.backbone.parameters())]
     assert any(moved)

@@ -180,3 +180,35 @@ def test_sane_resumes_the_queue_and_the_mu_ramp_exactly(
     assert mu_a[0] == pytest.approx(0.5)
     assert (mu_a[1:] > mu_a[:-1]).all() and mu_a[-1] < 2.0
     assert (mu_a == mu_b).all()
+
+
+def test_interclr_memory_is_built_and_resumes_exactly(
+        tmp_path, tiny_fashion_root):
+    """InterCLRMemoryHook fills the memory (features + k-means) before the
+    first step; the memory, its labels and centroids and the queue come
+    back from the checkpoint (the hook does not rebuild it) and the resumed
+    run ends where the uninterrupted one does."""
+    from helpers import tiny_base_cfg
+
+    def interclr_config(work):
+        cfg = tiny_config(work, tiny_fashion_root)
+        cfg.model = tiny_base_cfg('interclr')
+        cfg.custom_hooks = list(cfg.custom_hooks) + [
+            dict(type='InterCLRMemoryHook', batch_size=16, interval=1,
+                 backend='torch')
+        ]
+        return cfg
+
+    straight = train(interclr_config(str(tmp_path / 'straight')))
+    expected = model_state(straight)
+    assert bool(expected['memory.initialized'])
+    counts = torch.bincount(expected['memory.labels'], minlength=4)
+    assert counts.min() >= 2
+    work = str(tmp_path / 'resumed')
+    train(interclr_config(work), interrupt=True)
+    cfg = interclr_config(work)
+    cfg.resume = True
+    resumed = train(cfg)
+    assert resumed.iter == 8
+    assert_same_state(model_state(resumed), expected)
+    assert 'train/clusters_empty' in resumed.message_hub.log_scalars

@@ -193,14 +193,13 @@ def test_negatives_never_share_the_label_and_come_from_their_pool(strategy):
     for i in range(6):
         valid = (~masked[i].isnan()).nonzero().squeeze(1)
         order = valid[masked[i, valid].argsort(descending=True)]
-        everyone = sims[i].argsort(descending=True)
         chosen = set(neg[i].tolist())
         if strategy == 'hard':  # the most similar of other labels
             assert chosen == set(order[:8].tolist())
-        elif strategy == 'semihard':  # from the 20 most similar of all
-            assert chosen <= set(everyone[:20].tolist())
-        elif strategy == 'semieasy':  # from the 20 least similar
-            assert chosen <= set(everyone[-20:].tolist())
+        elif strategy == 'semihard':  # the 20 most similar other-label
+            assert chosen <= set(order[:20].tolist())
+        elif strategy == 'semieasy':  # the 20 least similar other-label
+            assert chosen <= set(order[-20:].tolist())
         else:
             assert chosen <= set(valid.tolist())
 
@@ -224,5 +223,6 @@ def test_sampling_errors_are_named():
         sample_negatives(sims, q, m, 100, 'random')
     with pytest.raises(ValueError, match='pool=2'):
         sample_negatives(sims, q, m, 4, 'semihard', pool=2)
-    with pytest.raises(ValueError, match='among its pool=5'):
-        sample_negatives(sims, q, m, 5, 'semihard', pool=5)
+    # A pool as small as the draw still has enough other-label entries.
+    neg = sample_negatives(sims, q, m, 5, 'semihard', pool=5)
+    assert (m[neg] != q[:, None]).all()

@@ -78,8 +78,9 @@ def full_step(memory, q, s, strategy, it, idx):
     pos = sample_positives(labels, memory.labels, index=index)
     neg = sample_negatives(sims, labels, memory.labels, s['negatives'],
                            strategy, pool=s['pool'], index=index)
-    sims.gather(1, pos[:, None])
-    sims.gather(1, neg)
+    # The logits with gradient, as InterCLRMoCo forms them.
+    (q * memory.feats[pos]).sum(1)
+    torch.bmm(memory.feats[neg], q.unsqueeze(2))
     memory.update(idx, q)
     if it % s['centroid_interval'] == 0:
         memory.recompute_centroids()

@@ -1,7 +1,9 @@
 from .initial_validation_hook import InitialValidationHook
+from .interclr_memory_hook import InterCLRMemoryHook
 from .rng_state_hook import RNGStateHook
 from .weights_only_checkpoint_hook import WeightsOnlyCheckpointHook
 
 __all__ = [
-    'InitialValidationHook', 'RNGStateHook', 'WeightsOnlyCheckpointHook'
+    'InitialValidationHook', 'RNGStateHook', 'WeightsOnlyCheckpointHook',
+    'InterCLRMemoryHook'
 ]

@@ -7,7 +7,7 @@ negatives labelled ``!= y`` by one of four strategies (InterCLR):
 * ``random``: uniform over the entries of other labels;
 * ``hard``: the ``K`` most similar entries of other labels;
 * ``semihard``: uniform, without replacement, from the ``P`` most similar
-  entries, same-label ones excluded;
+  entries of other labels;
 * ``semieasy``: the same from the ``P`` least similar.
 
 Every draw is a fixed amount of tensor work (random scores and ``topk``, or
@@ -95,7 +95,7 @@ def sample_negatives(sims: torch.Tensor,
 
     Raises:
         ValueError: for an unknown strategy, or when a query has fewer than
-            ``num`` candidates (in its pool, for semihard / semieasy).
+            ``num`` entries of other labels in the whole memory.
     """
     if strategy not in STRATEGIES:
         raise ValueError(f'sample_negatives: strategy must be one of '
@@ -133,13 +133,12 @@ def sample_negatives(sims: torch.Tensor,
     if pool is None or not num <= pool <= n_mem:
         raise ValueError(f'sample_negatives: {strategy} needs num <= pool '
                          f'<= {n_mem}, got num={num}, pool={pool!r}')
-    idx = sims.topk(pool, dim=1, largest=strategy == 'semihard')[1]
+    # The P most (least) similar entries of other labels lie among the
+    # P + n_y most (least) similar of all: no mask over the whole memory,
+    # and always at least min(P, N - n_y) >= num candidates.
+    width = min(n_mem, pool + int(same_count.max()))
+    idx = sims.topk(width, dim=1, largest=strategy == 'semihard')[1]
     valid = memory_labels[idx] != query_labels[:, None]
-    short = int(valid.sum(1).min())
-    if short < num:
-        raise ValueError(f'sample_negatives: a query has only {short} '
-                         f'entries of other labels among its pool={pool} '
-                         f'{"most" if strategy == "semihard" else "least"} '
-                         f'similar, fewer than num={num}')
-    scores = _rand(idx.shape, sims, generator).masked_fill(~valid, -1.0)
+    in_pool = valid & (valid.cumsum(1) <= pool)
+    scores = _rand(idx.shape, sims, generator).masked_fill(~in_pool, -1.0)
     return idx.gather(1, scores.topk(num, dim=1)[1])

@@ -3,6 +3,7 @@ from .bsim_mixin import BSIMMixin
 from .bsim_moco import BSIMMoCo
 from .bsim_simclr import BSIMSimCLR
 from .embedding_predict import EmbeddingPredictMixin
+from .interclr_moco import InterCLRMoCo
 from .mixture_view import MixtureView, MixtureViewMixin
 from .moco_keys import MoCoKeysMixin
 from .sane import SANE
@@ -10,5 +11,5 @@ from .sane import SANE
 __all__ = [
     'BSIMMixin', 'LatentBSIMMixin', 'BSIMSimCLR', 'BSIMMoCo', 'BSIMBYOL',
     'BSIMSimSiam', 'EmbeddingPredictMixin', 'MixtureView', 'MixtureViewMixin',
-    'MoCoKeysMixin', 'SANE'
+    'MoCoKeysMixin', 'SANE', 'InterCLRMoCo'
 ]

@@ -1,0 +1,207 @@
+from typing import Dict, List, Optional, Union
+
+import torch
+from mmengine.logging import MessageHub
+from mmpretrain.models.selfsup import MoCo
+from mmpretrain.registry import MODELS
+from mmpretrain.structures import DataSample
+
+from ...utils.validation import check_number
+from ..heads.soft_target_contrastive_head import SoftTargetContrastiveHead
+from ..memories import (STRATEGIES, PseudoLabelMemory, label_index,
+                        sample_negatives, sample_positives)
+from .embedding_predict import EmbeddingPredictMixin
+from .moco_keys import MoCoKeysMixin
+
+
+@MODELS.register_module()
+class InterCLRMoCo(EmbeddingPredictMixin, MoCoKeysMixin, MoCo):
+    r"""InterCLR on MoCo v2: intra-image (queue) and inter-image (memory)
+    branches.
+
+    `Delving into Inter-Image Invariance for Unsupervised Visual
+    Representations <https://arxiv.org/abs/2008.11702>`_ (IJCV 2022), on
+    mmpretrain's :class:`~mmpretrain.models.MoCo` (momentum encoder, queue
+    and ``_dequeue_and_enqueue`` are MoCo's own).
+
+    * Intra branch: MoCo v2's loss, the query against its key and the
+      queue (``head``).
+    * Inter branch: the query against a :class:`PseudoLabelMemory` of the
+      whole data set: a positive drawn uniformly from the entries with the
+      query's pseudo-label and ``num_negatives`` negatives of other labels
+      by ``negative_strategy`` (:func:`sample_negatives`), scored by
+      ``inter_head`` (:meth:`SoftTargetContrastiveHead.loss_per_positive`,
+      whose margin is applied to the positive: a cosine margin of -0.5 is
+      InterCLR's lenient boundary).
+    * Loss ``intra_weight * L_intra + inter_weight * L_inter``; for the
+      first ``warmup_iters`` iterations the weights are 1 / 0 and the inter
+      branch is not computed.
+    * After the losses (computed against the state before this step): the
+      clean keys are enqueued, written into the memory by dataset index and
+      re-labelled; the centroids are recomputed every
+      ``centroid_interval`` iterations and small clusters dissolved every
+      iteration. The iteration is the runner's (``MessageHub``), so a
+      resumed run keeps the schedule.
+
+    The memory must be filled before training: :class:`InterCLRMemoryHook`
+    does it (features of the whole data set + k-means) unless a checkpoint
+    already holds it. The inter branch shares the projection neck.
+
+    Args:
+        backbone, neck (dict): encoder configs.
+        head (dict): intra-branch :class:`SoftTargetContrastiveHead`.
+        inter_head (dict): inter-branch :class:`SoftTargetContrastiveHead`.
+        memory (dict): :class:`PseudoLabelMemory` arguments (``length``,
+            ``num_clusters``, ``momentum``, ``min_cluster``); the feature
+            dimension is ``feat_dim``.
+        queue_len (int): MoCo's queue. Defaults to 65536.
+        feat_dim (int): key dimension. Defaults to 128.
+        momentum (float): momentum encoder update (``1 - m``). Defaults to
+            0.001.
+        num_negatives (int): inter-branch negatives. Defaults to 16384.
+        negative_strategy (str): ``random``, ``hard``, ``semihard`` or
+            ``semieasy``. Defaults to ``'semihard'``.
+        negative_pool (int): ``P`` for semihard / semieasy. Defaults to
+            128000.
+        intra_weight, inter_weight (float): loss weights. Defaults to 0.75
+            and 0.25.
+        warmup_iters (int): iterations with the inter branch off.
+            Defaults to 0.
+        centroid_interval (int): iterations between centroid updates.
+            Defaults to 10.
+        pretrained, data_preprocessor, init_cfg: as mmpretrain's MoCo.
+    """
+
+    def __init__(self,
+                 backbone: dict,
+                 neck: dict,
+                 head: dict,
+                 inter_head: dict,
+                 memory: dict,
+                 queue_len: int = 65536,
+                 feat_dim: int = 128,
+                 momentum: float = 0.001,
+                 num_negatives: int = 16384,
+                 negative_strategy: str = 'semihard',
+                 negative_pool: int = 128000,
+                 intra_weight: float = 0.75,
+                 inter_weight: float = 0.25,
+                 warmup_iters: int = 0,
+                 centroid_interval: int = 10,
+                 pretrained: Optional[str] = None,
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[Union[List[dict], dict]] = None) -> None:
+        name = type(self).__name__
+        if negative_strategy not in STRATEGIES:
+            raise ValueError(f'{name}: negative_strategy must be one of '
+                             f'{STRATEGIES}, got '
+                             f'negative_strategy={negative_strategy!r}')
+        for key, value in (('num_negatives', num_negatives),
+                           ('negative_pool', negative_pool),
+                           ('centroid_interval', centroid_interval),
+                           ('queue_len', queue_len)):
+            if isinstance(value, bool) or not isinstance(value, int) or \
+                    value < 1:
+                raise ValueError(f'{name}: {key} must be an int >= 1, got '
+                                 f'{key}={value!r}')
+        if negative_strategy in ('semihard', 'semieasy') and \
+                negative_pool < num_negatives:
+            raise ValueError(f'{name}: negative_pool={negative_pool} must be '
+                             f'>= num_negatives={num_negatives}')
+        if isinstance(warmup_iters, bool) or not isinstance(
+                warmup_iters, int) or warmup_iters < 0:
+            raise ValueError(f'{name}: warmup_iters must be an int >= 0, got '
+                             f'warmup_iters={warmup_iters!r}')
+        self.intra_weight = check_number(name, 'intra_weight', intra_weight,
+                                         ge=0)
+        self.inter_weight = check_number(name, 'inter_weight', inter_weight,
+                                         ge=0)
+        super().__init__(
+            backbone=backbone,
+            neck=neck,
+            head=head,
+            queue_len=queue_len,
+            feat_dim=feat_dim,
+            momentum=momentum,
+            pretrained=pretrained,
+            data_preprocessor=data_preprocessor,
+            init_cfg=init_cfg)
+        self.inter_head = MODELS.build(inter_head)
+        for key, module in (('head', self.head),
+                            ('inter_head', self.inter_head)):
+            if not isinstance(module, SoftTargetContrastiveHead):
+                raise TypeError(f'{name}: {key} must be a '
+                                'SoftTargetContrastiveHead, got '
+                                f'{type(module).__name__}')
+        self.memory = PseudoLabelMemory(feat_dim=feat_dim, **memory)
+        if num_negatives > len(self.memory) - self.memory.min_cluster:
+            raise ValueError(f'{name}: num_negatives={num_negatives} does not '
+                             f'fit a memory of {len(self.memory)}')
+        self.num_negatives = num_negatives
+        self.negative_strategy = negative_strategy
+        self.negative_pool = min(negative_pool, len(self.memory))
+        self.warmup_iters = warmup_iters
+        self.centroid_interval = centroid_interval
+        self.last_inter = None  # (positive, negatives) of the last step
+
+    def current_iter(self) -> int:
+        it = MessageHub.get_current_instance().get_info('iter')
+        return 0 if it is None else int(it)
+
+    def loss(self, inputs: List[torch.Tensor],
+             data_samples: List[DataSample],
+             **kwargs) -> Dict[str, torch.Tensor]:
+        """``loss_intra`` and (after the warm-up) ``loss_inter``, weighted.
+
+        Args:
+            inputs (List[Tensor]): ``[query view, key view]``.
+            data_samples (List[DataSample]): carry ``sample_idx``, the
+                dataset index of each sample (mmengine data sets add it).
+        """
+        name = type(self).__name__
+        if not bool(self.memory.initialized):
+            raise RuntimeError(
+                f'{name}: the memory is empty; add '
+                "dict(type='InterCLRMemoryHook') to custom_hooks (it fills "
+                'it before training), or resume from a checkpoint')
+        if not data_samples or 'sample_idx' not in data_samples[0]:
+            raise ValueError(f'{name} needs the dataset index of each '
+                             'sample (sample_idx, packed by PackInputs)')
+        idx = torch.tensor([int(s.sample_idx) for s in data_samples],
+                           device=inputs[0].device)
+        self.check_queue_fits(inputs[0].size(0))
+        q = self.query(inputs[0])
+        self.update_momentum_encoder()
+        k = self.encode_keys(inputs[1])
+        it = self.current_iter()
+        warm = it < self.warmup_iters
+        intra_w, inter_w = (1.0, 0.0) if warm else (self.intra_weight,
+                                                    self.inter_weight)
+        losses = dict(loss_intra=intra_w * self.head.loss_per_positive(
+            (q * k).sum(1), q @ self.queue.clone().detach()))
+        if inter_w > 0:
+            memory = self.memory
+            labels = memory.labels[idx]
+            with torch.no_grad():
+                sims = q.detach() @ memory.feats.t()
+                index = label_index(memory.labels, memory.num_clusters)
+                pos = sample_positives(labels, memory.labels, index=index)
+                neg = sample_negatives(sims, labels, memory.labels,
+                                       self.num_negatives,
+                                       self.negative_strategy,
+                                       self.negative_pool, index=index)
+            self.last_inter = (pos, neg)
+            # Logits with gradient from copies of the drawn rows: autograd
+            # keeps those, not the memory, which is updated in place below.
+            pos_logit = (q * memory.feats[pos]).sum(1)
+            neg_logits = torch.bmm(memory.feats[neg],
+                                   q.unsqueeze(2)).squeeze(2)
+            losses['loss_inter'] = inter_w * self.inter_head.loss_per_positive(
+                pos_logit, neg_logits)
+        # The state moves after the losses: queue, memory, clusters.
+        self._dequeue_and_enqueue(k)
+        self.memory.update(idx, k)
+        if (it + 1) % self.centroid_interval == 0:
+            self.memory.recompute_centroids()
+        self.memory.dissolve_small_clusters()
+        return losses
