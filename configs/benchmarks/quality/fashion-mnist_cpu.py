@@ -69,6 +69,12 @@ protocol = dict(
         #       --out work_dirs/sepp/fashion-mnist-30k_k1.npz
         # An epoch is then 30,000 ordinary + 30,000 semantic items: twice
         # the base's steps, so the equal-time bases run 4 epochs.
+        # InterCLR adds no encoder pass (memory sampling and upkeep, and
+        # one embedding of the 30,000 images before training).
+        dict(name='interclr-mocov2', method='InterCLR (MoCo v2)',
+             budget='2 epochs', base=['mocov2', 'mocov2-4e'],
+             config='configs/interclr/'
+             'interclr-mocov2_resnet18_1xb128-coslr-2e_fashion-mnist-cpu.py'),
         dict(name='simsiam-4e', method='SimSiam',
              budget="4 epochs = SePP's steps", config=_recipe.format(
                  'simsiam'), cfg_options=_epochs(4)),
