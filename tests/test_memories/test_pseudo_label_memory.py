@@ -85,6 +85,18 @@ def test_split_largest_halves_it_deterministically():
     assert torch.equal(again, labels)
 
 
+def test_split_keeps_both_halves_at_the_minimum_size():
+    # One far outlier: 2-means would split it off alone.
+    x, _ = blobs(per=20, k=1)
+    x[0] = -x[1]
+    labels = torch.zeros(20, dtype=torch.long)
+    centroids = torch.zeros(2, 8)
+    split_largest(x, labels, centroids, new_id=1, min_size=5)
+    assert torch.bincount(labels, minlength=2).min() >= 5
+    for cid in (0, 1):
+        torch.testing.assert_close(centroids[cid], x[labels == cid].mean(0))
+
+
 def filled_memory(mu=1.0, min_cluster=3, k=4):
     x, _ = blobs(per=10, k=k)
     memory = PseudoLabelMemory(len(x), 8, k, momentum=mu,
@@ -226,3 +238,19 @@ def test_sampling_errors_are_named():
     # A pool as small as the draw still has enough other-label entries.
     neg = sample_negatives(sims, q, m, 5, 'semihard', pool=5)
     assert (m[neg] != q[:, None]).all()
+
+
+@pytest.mark.parametrize('seed', range(3))
+def test_after_small_cluster_handling_none_is_under_the_minimum(seed):
+    g = torch.Generator().manual_seed(seed)
+    feats = F.normalize(torch.randn(200, 8, generator=g), dim=1)
+    # Skewed labels: most samples in two clusters, some ids tiny or empty.
+    labels = torch.multinomial(torch.tensor(
+        [40., 30., 1., 1., 0.5, 0.2, 0., 0.]), 200, replacement=True,
+        generator=g)
+    memory = PseudoLabelMemory(200, 8, 8, min_cluster=10)
+    memory.fill(feats, labels, torch.zeros(8, 8))
+    memory.recompute_centroids()
+    memory.dissolve_small_clusters()
+    counts = torch.bincount(memory.labels, minlength=8)
+    assert counts.min() >= 10 and counts.sum() == 200

@@ -58,13 +58,14 @@ def member_means(feats: torch.Tensor, labels: torch.Tensor,
 @torch.no_grad()
 def split_largest(feats: torch.Tensor, labels: torch.Tensor,
                   centroids: torch.Tensor, new_id: int,
-                  iters: int = 10) -> None:
+                  iters: int = 10, min_size: int = 1) -> None:
     """Give cluster ``new_id`` one half of the currently largest cluster.
 
     The halves come from a 2-means of the largest cluster's members started
     from its two extreme members along the direction of its farthest
-    member; if 2-means leaves a half empty, the members are halved at the
-    median of their projection on that direction. Deterministic (no random
+    member; if 2-means leaves a half smaller than ``min_size`` (or empty),
+    the members are halved at the median of their projection on that
+    direction. Deterministic (no random
     draw): every process of a DDP run makes the same split. Both centroids
     are recomputed. ``labels`` and ``centroids`` change in place.
     """
@@ -87,10 +88,13 @@ def split_largest(feats: torch.Tensor, labels: torch.Tensor,
         if side.all() or not side.any():
             break
         c = torch.stack([x[~side].mean(0), x[side].mean(0)])
-    if side.all() or not side.any():
-        side = proj < proj.median()
-        if not side.any() or side.all():  # all projections equal
-            side = torch.arange(len(x), device=x.device) >= len(x) // 2
+    smaller = min(int(side.sum()), int((~side).sum()))
+    if smaller < min(min_size, len(x) // 2) or smaller == 0:
+        # Balanced halves: rank along the direction (ties by position).
+        rank = torch.empty_like(members)
+        rank[proj.argsort(stable=True)] = torch.arange(
+            len(x), device=x.device)
+        side = rank < len(x) // 2
     labels[members[side]] = new_id
     centroids[largest] = x[~side].mean(0)
     centroids[new_id] = x[side].mean(0)

@@ -146,7 +146,8 @@ class PseudoLabelMemory(nn.Module):
             self.labels[members] = nearest_centroid(
                 self.feats[members], self.centroids, exclude=small)
         for cid in small.nonzero().squeeze(1).tolist():
-            split_largest(self.feats, self.labels, self.centroids, cid)
+            split_largest(self.feats, self.labels, self.centroids, cid,
+                          min_size=self.min_cluster)
         return dict(dissolved=int(small.sum()), moved=int(len(members)))
 
     def cluster_stats(self) -> Dict[str, float]:
