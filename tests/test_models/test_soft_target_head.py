@@ -86,6 +86,26 @@ def test_margins_by_hand():
     assert arc.loss_per_positive(pos, neg) > plain
 
 
+@pytest.mark.parametrize('m, cos, inside, expected', [
+    # m < 0: cos(theta + m) while cos theta < cos m, else cos theta + m sin m
+    (-0.5, 0.5, True, math.cos(math.acos(0.5) - 0.5)),
+    (-0.5, 0.95, False, 0.95 + (-0.5) * math.sin(-0.5)),
+    # m > 0: cos(theta + m) while cos theta > cos(pi - m),
+    # else cos theta - m sin m
+    (0.5, 0.3, True, math.cos(math.acos(0.3) + 0.5)),
+    (0.5, -0.95, False, -0.95 - 0.5 * math.sin(0.5)),
+])
+def test_arc_margin_on_both_sides_of_the_switch(m, cos, inside, expected):
+    # The case is on the side of the switch it claims to be.
+    if m < 0:
+        assert (cos < math.cos(m)) == inside
+    else:
+        assert (cos > math.cos(math.pi - m)) == inside
+    head = build(margin=m, margin_type='arc')
+    got = head.apply_margin(torch.tensor([cos], dtype=torch.float64))
+    assert got.item() == pytest.approx(expected, rel=1e-6)
+
+
 def test_loss_weight_and_gradient():
     logits = torch.randn(3, 4, requires_grad=True)
     target = torch.softmax(torch.randn(3, 4), 1)

@@ -1,3 +1,4 @@
+import math
 from typing import List, Optional, Union
 
 import torch
@@ -37,7 +38,8 @@ class SoftTargetContrastiveHead(BaseModule):
 
       with the decision boundary :math:`\phi` applied to positives only:
       cosine margin :math:`\phi(s) = s - m`, arc margin
-      :math:`\phi(s) = \cos(\arccos s + m)`; ``m = 0`` leaves them unchanged.
+      :math:`\phi(s) = \cos(\arccos s + m)` (with ArcFace's monotonic
+      fallback, see :meth:`apply_margin`); ``m = 0`` leaves them unchanged.
       MoCo (``P = 1``), BSIM on MoCo (``P = 2``, weights ``lam, 1 - lam``) and
       InterCLR's lenient margin use this form. The negatives' log-sum-exp is
       computed once and shared by all positives.
@@ -72,14 +74,28 @@ class SoftTargetContrastiveHead(BaseModule):
         self.loss_weight = float(loss_weight)
 
     def apply_margin(self, pos: torch.Tensor) -> torch.Tensor:
-        """The decision boundary on positive cosines."""
-        if self.margin == 0:
+        """The decision boundary on positive cosines.
+
+        The arc margin keeps the boundary monotonic where ``theta + m``
+        leaves ``[0, pi]`` (ArcFace's fallback, as InterCLR's code): for
+        ``m < 0``, ``cos(theta + m)`` while ``cos theta < cos m``, else
+        ``cos theta + m sin m``; for ``m > 0``, ``cos(theta + m)`` while
+        ``cos theta > cos(pi - m)``, else ``cos theta - m sin m``.
+        """
+        m = self.margin
+        if m == 0:
             return pos
         if self.margin_type == 'cosine':
-            return pos - self.margin
+            return pos - m
         # Clamp keeps acos differentiable at +-1.
-        theta = torch.acos(pos.clamp(-1 + 1e-7, 1 - 1e-7))
-        return torch.cos(theta + self.margin)
+        arc = torch.cos(torch.acos(pos.clamp(-1 + 1e-7, 1 - 1e-7)) + m)
+        if m < 0:
+            inside = pos < math.cos(m)
+            fallback = pos + m * math.sin(m)
+        else:
+            inside = pos > math.cos(math.pi - m)
+            fallback = pos - m * math.sin(m)
+        return torch.where(inside, arc, fallback)
 
     def loss(self, logits: torch.Tensor,
              target: torch.Tensor) -> torch.Tensor:
