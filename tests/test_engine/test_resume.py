@@ -212,3 +212,19 @@ def test_interclr_memory_is_built_and_resumes_exactly(
     assert resumed.iter == 8
     assert_same_state(model_state(resumed), expected)
     assert 'train/clusters_empty' in resumed.message_hub.log_scalars
+
+
+def test_interclr_offline_labels_are_reclustered_each_epoch(
+        tmp_path, tiny_fashion_root):
+    from helpers import tiny_base_cfg
+    cfg = tiny_config(str(tmp_path), tiny_fashion_root)
+    cfg.model = tiny_base_cfg('interclr', label_update='offline')
+    cfg.custom_hooks = list(cfg.custom_hooks) + [
+        dict(type='InterCLRMemoryHook', batch_size=16, backend='torch',
+             offline_interval=1)
+    ]
+    runner = train(cfg)
+    log = open(osp.join(str(tmp_path), runner.timestamp,
+                        f'{runner.timestamp}.log')).read()
+    assert log.count('offline re-clustering before epoch 2') == 1
+    assert log.count('memory filled') == 2

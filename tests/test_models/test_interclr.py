@@ -124,3 +124,19 @@ def test_empty_memory_and_missing_indices_are_clear_errors():
 def test_bad_configs_fail_at_build_naming_the_value(kwargs, message):
     with pytest.raises((ValueError, TypeError), match=message):
         build(fill=False, **kwargs)
+
+
+def test_offline_labels_keep_the_labels_between_reclusterings():
+    model = build(label_update='offline')
+    views, samples, idx = batch()
+    labels = model.memory.labels.clone()
+    centroids = model.memory.centroids.clone()
+    model.loss(views, samples)
+    assert torch.equal(model.memory.labels, labels)
+    assert torch.equal(model.memory.centroids, centroids)
+    # The features were written all the same.
+    with torch.no_grad():
+        k = F.normalize(model.encoder_k(views[1])[0], dim=1)
+    torch.testing.assert_close(model.memory.feats[idx], k)
+    with pytest.raises(ValueError, match="label_update='weekly'"):
+        build(fill=False, label_update='weekly')

@@ -38,6 +38,10 @@ class InterCLRMemoryHook(Hook):
         seed (int): k-means seed. Defaults to 0.
         interval (int): iterations between cluster-statistics logs.
             Defaults to 50.
+        offline_interval (int, optional): re-embed and re-cluster the whole
+            data set before every ``offline_interval``-th epoch (offline
+            labels; pair with ``label_update='offline'`` in the model).
+            Defaults to None (online labels only).
     """
     priority = 'HIGH'
 
@@ -47,13 +51,22 @@ class InterCLRMemoryHook(Hook):
                  kmeans_iters: int = 20,
                  backend: str = 'auto',
                  seed: int = 0,
-                 interval: int = 50) -> None:
+                 interval: int = 50,
+                 offline_interval: Optional[int] = None) -> None:
         self.pipeline = pipeline or [dict(type='PackInputs')]
         self.batch_size = batch_size
         self.kmeans_iters = kmeans_iters
         self.backend = backend
         self.seed = seed
         self.interval = interval
+        if offline_interval is not None and (
+                isinstance(offline_interval, bool)
+                or not isinstance(offline_interval, int)
+                or offline_interval < 1):
+            raise ValueError('InterCLRMemoryHook: offline_interval must be '
+                             'an int >= 1 or None, got '
+                             f'offline_interval={offline_interval!r}')
+        self.offline_interval = offline_interval
         self._epoch_labels = None
 
     @staticmethod
@@ -105,11 +118,15 @@ class InterCLRMemoryHook(Hook):
 
     def before_train(self, runner) -> None:
         model = self._model(runner)
-        memory = model.memory
-        if bool(memory.initialized):
+        if bool(model.memory.initialized):
             runner.logger.info('InterCLRMemoryHook: memory restored from the '
                                'checkpoint')
             return
+        self.build(runner, model)
+
+    def build(self, runner, model) -> None:
+        """Embed the whole training set and cluster it into the memory."""
+        memory = model.memory
         feats = self.embed(runner, model)
         if len(feats) != len(memory):
             raise ValueError(
@@ -132,7 +149,13 @@ class InterCLRMemoryHook(Hook):
                            f'{memory.cluster_stats()}')
 
     def before_train_epoch(self, runner) -> None:
-        self._epoch_labels = self._model(runner).memory.labels.clone()
+        model = self._model(runner)
+        if self.offline_interval and runner.epoch > 0 and \
+                runner.epoch % self.offline_interval == 0:
+            runner.logger.info(f'InterCLRMemoryHook: offline re-clustering '
+                               f'before epoch {runner.epoch + 1}')
+            self.build(runner, model)
+        self._epoch_labels = model.memory.labels.clone()
 
     def after_train_iter(self, runner, batch_idx, data_batch=None,
                          outputs=None) -> None:

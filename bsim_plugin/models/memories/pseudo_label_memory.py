@@ -93,7 +93,7 @@ class PseudoLabelMemory(nn.Module):
 
     @torch.no_grad()
     def update(self, idx: torch.Tensor, keys: torch.Tensor,
-               gather: bool = True) -> torch.Tensor:
+               gather: bool = True, relabel: bool = True) -> torch.Tensor:
         """Write keys by dataset index and re-label those entries.
 
         Args:
@@ -102,6 +102,10 @@ class PseudoLabelMemory(nn.Module):
             keys (Tensor): ``(n, D)`` their keys.
             gather (bool): gather ``idx`` and ``keys`` from every process
                 first (no-op without a process group). Defaults to True.
+            relabel (bool): re-label the written entries by nearest
+                centroid (online labels); ``False`` keeps their labels
+                (offline labels, re-clustered periodically). Defaults to
+                True.
 
         Returns:
             Tensor: the global indices written.
@@ -114,7 +118,8 @@ class PseudoLabelMemory(nn.Module):
         new = F.normalize((1 - self.momentum) * self.feats[idx] +
                           self.momentum * keys, dim=1)
         self.feats[idx] = new
-        self.labels[idx] = nearest_centroid(new, self.centroids)
+        if relabel:
+            self.labels[idx] = nearest_centroid(new, self.centroids)
         return idx
 
     @torch.no_grad()

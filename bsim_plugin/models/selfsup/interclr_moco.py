@@ -69,6 +69,11 @@ class InterCLRMoCo(EmbeddingPredictMixin, MoCoKeysMixin, MoCo):
             Defaults to 0.
         centroid_interval (int): iterations between centroid updates.
             Defaults to 10.
+        label_update (str): ``'online'`` (re-label written entries, keep
+            the clusters up every iteration) or ``'offline'`` (keep the
+            labels; ``InterCLRMemoryHook(offline_interval=N)`` re-clusters
+            the whole memory every ``N`` epochs). Defaults to
+            ``'online'``.
         pretrained, data_preprocessor, init_cfg: as mmpretrain's MoCo.
     """
 
@@ -88,10 +93,14 @@ class InterCLRMoCo(EmbeddingPredictMixin, MoCoKeysMixin, MoCo):
                  inter_weight: float = 0.25,
                  warmup_iters: int = 0,
                  centroid_interval: int = 10,
+                 label_update: str = 'online',
                  pretrained: Optional[str] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[Union[List[dict], dict]] = None) -> None:
         name = type(self).__name__
+        if label_update not in ('online', 'offline'):
+            raise ValueError(f"{name}: label_update must be 'online' or "
+                             f"'offline', got label_update={label_update!r}")
         if negative_strategy not in STRATEGIES:
             raise ValueError(f'{name}: negative_strategy must be one of '
                              f'{STRATEGIES}, got '
@@ -142,6 +151,7 @@ class InterCLRMoCo(EmbeddingPredictMixin, MoCoKeysMixin, MoCo):
         self.negative_pool = min(negative_pool, len(self.memory))
         self.warmup_iters = warmup_iters
         self.centroid_interval = centroid_interval
+        self.label_update = label_update
         self.last_inter = None  # (positive, negatives) of the last step
 
     def current_iter(self) -> int:
@@ -200,8 +210,10 @@ class InterCLRMoCo(EmbeddingPredictMixin, MoCoKeysMixin, MoCo):
                 pos_logit, neg_logits)
         # The state moves after the losses: queue, memory, clusters.
         self._dequeue_and_enqueue(k)
-        self.memory.update(idx, k)
-        if (it + 1) % self.centroid_interval == 0:
-            self.memory.recompute_centroids()
-        self.memory.dissolve_small_clusters()
+        online = self.label_update == 'online'
+        self.memory.update(idx, k, relabel=online)
+        if online:
+            if (it + 1) % self.centroid_interval == 0:
+                self.memory.recompute_centroids()
+            self.memory.dissolve_small_clusters()
         return losses
