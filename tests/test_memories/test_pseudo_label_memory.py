@@ -254,3 +254,26 @@ def test_after_small_cluster_handling_none_is_under_the_minimum(seed):
     memory.dissolve_small_clusters()
     counts = torch.bincount(memory.labels, minlength=8)
     assert counts.min() >= 10 and counts.sum() == 200
+
+
+def test_memory_logits_gradient_equals_autograd_on_the_old_rows():
+    from bsim_plugin.models.memories import memory_logits
+    g = torch.Generator().manual_seed(0)
+    feats = F.normalize(torch.randn(30, 8, generator=g), dim=1)
+    q = F.normalize(torch.randn(4, 8, generator=g), dim=1).requires_grad_()
+    idx = torch.randint(0, 30, (4, 6), generator=g)
+    idx[0, :2] = torch.tensor([7, 7])  # a repeated entry counts twice
+    idx[1, 0] = 3  # an entry written after the forward
+    weights = torch.randn(4, 6, generator=g)
+    live = feats.clone()
+    with torch.no_grad():
+        sims = q @ live.t()
+    written = torch.tensor([3, 11])
+    logits = memory_logits(q, sims, idx, live, written, live[written].clone())
+    live[written] = F.normalize(torch.randn(2, 8, generator=g), dim=1)
+    (weights * logits).sum().backward()
+    reference = q.detach().clone().requires_grad_()
+    ref_logits = torch.einsum('bd,bkd->bk', reference, feats[idx])
+    (weights * ref_logits).sum().backward()
+    torch.testing.assert_close(logits, ref_logits.detach())
+    torch.testing.assert_close(q.grad, reference.grad)

@@ -7,9 +7,9 @@ At ImageNet scale (``--scale 1``): a memory of 1,281,167 x 128 features with
 10,000 clusters, batch 256, 16,384 negatives from a pool of 128,000. One
 iteration is what InterCLR's inter branch adds to a MoCo v2 step besides the
 encoder: the batch x memory similarities, the positive and the negatives
-(:func:`sample_positives`, :func:`sample_negatives`), the memory update with
-re-labelling, the centroids every 10 iterations and the small-cluster
-check. The floor is the part no implementation avoids: the similarities
+(:func:`sample_positives`, :func:`sample_negatives`), the logits and their
+gradient (:func:`memory_logits`), the memory update with re-labelling, the
+centroids every 10 iterations and the small-cluster check. The floor is the part no implementation avoids: the similarities
 and, for ``semihard`` / ``semieasy``, their top-``P``. Medians of
 ``--iters`` iterations after one warm-up; peak memory beside it (CUDA: peak
 allocated; CPU: peak RSS of the process). ``--scale`` shrinks the memory,
@@ -26,8 +26,8 @@ import torch
 import torch.nn.functional as F
 
 from bsim_plugin.models.memories import (STRATEGIES, PseudoLabelMemory,
-                                         label_index, sample_negatives,
-                                         sample_positives)
+                                         label_index, memory_logits,
+                                         sample_negatives, sample_positives)
 
 FULL = dict(length=1281167, feat_dim=128, clusters=10000, batch=256,
             negatives=16384, pool=128000, centroid_interval=10,
@@ -62,6 +62,7 @@ def build_memory(s: dict, device: str) -> PseudoLabelMemory:
     return memory
 
 
+@torch.no_grad()
 def floor_step(memory, q, s, strategy):
     sims = q @ memory.feats.t()
     if strategy == 'semihard':
@@ -72,16 +73,19 @@ def floor_step(memory, q, s, strategy):
 
 
 def full_step(memory, q, s, strategy, it, idx):
-    sims = q @ memory.feats.t()
+    with torch.no_grad():
+        sims = q @ memory.feats.t()
     labels = memory.labels[idx]
     index = label_index(memory.labels, s['clusters'])
     pos = sample_positives(labels, memory.labels, index=index)
     neg = sample_negatives(sims, labels, memory.labels, s['negatives'],
                            strategy, pool=s['pool'], index=index)
-    # The logits with gradient, as InterCLRMoCo forms them.
-    (q * memory.feats[pos]).sum(1)
-    torch.bmm(memory.feats[neg], q.unsqueeze(2))
-    memory.update(idx, q)
+    # The logits and their gradient, as InterCLRMoCo forms them.
+    q = q.detach().requires_grad_()
+    logits = memory_logits(q, sims, torch.cat([pos[:, None], neg], 1),
+                           memory.feats, idx, memory.feats[idx].clone())
+    memory.update(idx, q.detach())
+    logits.sum().backward()
     if it % s['centroid_interval'] == 0:
         memory.recompute_centroids()
     memory.dissolve_small_clusters()

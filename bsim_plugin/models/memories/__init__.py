@@ -1,5 +1,6 @@
 from .clustering import (fill_empty_clusters, kmeans, member_means,
                          nearest_centroid, split_largest)
+from .memory_logits import memory_logits
 from .pseudo_label_memory import PseudoLabelMemory
 from .sampling import (STRATEGIES, LabelIndex, label_index, sample_negatives,
                        sample_positives)
@@ -7,5 +8,6 @@ from .sampling import (STRATEGIES, LabelIndex, label_index, sample_negatives,
 __all__ = [
     'PseudoLabelMemory', 'kmeans', 'nearest_centroid', 'member_means',
     'split_largest', 'fill_empty_clusters', 'sample_negatives',
-    'sample_positives', 'STRATEGIES', 'LabelIndex', 'label_index'
+    'sample_positives', 'STRATEGIES', 'LabelIndex', 'label_index',
+    'memory_logits'
 ]

@@ -1,6 +1,7 @@
 from typing import Dict, List, Optional, Union
 
 import torch
+from mmengine.dist import all_gather
 from mmengine.logging import MessageHub
 from mmpretrain.models.selfsup import MoCo
 from mmpretrain.registry import MODELS
@@ -9,7 +10,7 @@ from mmpretrain.structures import DataSample
 from ...utils.validation import check_number
 from ..heads.soft_target_contrastive_head import SoftTargetContrastiveHead
 from ..memories import (STRATEGIES, PseudoLabelMemory, label_index,
-                        sample_negatives, sample_positives)
+                        memory_logits, sample_negatives, sample_positives)
 from .embedding_predict import EmbeddingPredictMixin
 from .moco_keys import MoCoKeysMixin
 
@@ -201,13 +202,15 @@ class InterCLRMoCo(EmbeddingPredictMixin, MoCoKeysMixin, MoCo):
                                        self.negative_strategy,
                                        self.negative_pool, index=index)
             self.last_inter = (pos, neg)
-            # Logits with gradient from copies of the drawn rows: autograd
-            # keeps those, not the memory, which is updated in place below.
-            pos_logit = (q * memory.feats[pos]).sum(1)
-            neg_logits = torch.bmm(memory.feats[neg],
-                                   q.unsqueeze(2)).squeeze(2)
+            # The logits come from sims; their gradient is a sparse product
+            # with the memory, whose rows written below are kept as they
+            # are now.
+            written = torch.cat(all_gather(idx))
+            logits = memory_logits(q, sims, torch.cat([pos[:, None], neg],
+                                                      dim=1), memory.feats,
+                                   written, memory.feats[written].clone())
             losses['loss_inter'] = inter_w * self.inter_head.loss_per_positive(
-                pos_logit, neg_logits)
+                logits[:, :1], logits[:, 1:])
         # The state moves after the losses: queue, memory, clusters.
         self._dequeue_and_enqueue(k)
         online = self.label_update == 'online'
