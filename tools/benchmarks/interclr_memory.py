@@ -9,8 +9,9 @@ iteration is what InterCLR's inter branch adds to a MoCo v2 step besides the
 encoder: the batch x memory similarities, the positive and the negatives
 (:func:`sample_positives`, :func:`sample_negatives`), the logits and their
 gradient (:func:`memory_logits`), the memory update with re-labelling, the
-centroids every 10 iterations and the small-cluster check. The floor is the part no implementation avoids: the similarities
-and, for ``semihard`` / ``semieasy``, their top-``P``. Medians of
+centroids every 10 iterations and the small-cluster check. The floor is the
+part no implementation avoids: the similarities and, for ``semihard`` /
+``semieasy``, their top-``P``. Medians of
 ``--iters`` iterations after one warm-up; peak memory beside it (CUDA: peak
 allocated; CPU: peak RSS of the process). ``--scale`` shrinks the memory,
 clusters, negatives and pool together (the batch stays 256).
