@@ -45,3 +45,15 @@ def check_number(owner: str,
         raise ValueError(f'{owner}: {name} must be a finite number'
                          f'{" " + rule if rule else ""}, got {name}={value!r}')
     return float(value)
+
+
+def check_int(owner: str, name: str, value, *, ge: int = 1) -> int:
+    """Return ``value`` if it is an int (not a bool) ``>= ge``.
+
+    Raises:
+        ValueError: ``Owner: name must be an int >= ge, got name=value``.
+    """
+    if isinstance(value, bool) or not isinstance(value, int) or value < ge:
+        raise ValueError(f'{owner}: {name} must be an int >= {ge}, got '
+                         f'{name}={value!r}')
+    return value

@@ -5,7 +5,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.dist import all_gather
 
-from ...utils.validation import check_number
+from ...utils.validation import check_int, check_number
 from .clustering import member_means, nearest_centroid, split_largest
 
 
@@ -48,10 +48,7 @@ class PseudoLabelMemory(nn.Module):
         name = type(self).__name__
         for key, value in (('length', length), ('feat_dim', feat_dim),
                            ('num_clusters', num_clusters)):
-            if isinstance(value, bool) or not isinstance(value, int) or \
-                    value < 1:
-                raise ValueError(f'{name}: {key} must be an int >= 1, got '
-                                 f'{key}={value!r}')
+            check_int(name, key, value)
         if num_clusters > length:
             raise ValueError(f'{name}: num_clusters={num_clusters} exceeds '
                              f'the data set length {length}')

@@ -5,6 +5,7 @@ from mmpretrain.models.selfsup import MoCo
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
+from ...utils.validation import check_int
 from ..heads.soft_target_contrastive_head import SoftTargetContrastiveHead
 from ..utils.key_set import columns_logits, queue_key_set
 from .bsim_mixin import BSIMMixin
@@ -66,10 +67,7 @@ class BSIMMoCo(BSIMMixin, MoCoKeysMixin, MoCo):
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[Union[List[dict], dict]] = None) -> None:
         bsim_weight = self.check_bsim_weight(bsim_weight)
-        if not isinstance(queue_len, int) or isinstance(queue_len, bool) \
-                or queue_len < 1:
-            raise ValueError('BSIMMoCo: queue_len must be an int >= 1, got '
-                             f'queue_len={queue_len!r}')
+        check_int(type(self).__name__, 'queue_len', queue_len)
         super().__init__(
             backbone=backbone,
             neck=neck,

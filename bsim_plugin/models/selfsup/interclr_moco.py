@@ -7,7 +7,7 @@ from mmpretrain.models.selfsup import MoCo
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
-from ...utils.validation import check_number
+from ...utils.validation import check_int, check_number
 from ..heads.soft_target_contrastive_head import SoftTargetContrastiveHead
 from ..memories import (STRATEGIES, PseudoLabelMemory, label_index,
                         memory_logits, sample_negatives, sample_positives)
@@ -110,18 +110,12 @@ class InterCLRMoCo(EmbeddingPredictMixin, MoCoKeysMixin, MoCo):
                            ('negative_pool', negative_pool),
                            ('centroid_interval', centroid_interval),
                            ('queue_len', queue_len)):
-            if isinstance(value, bool) or not isinstance(value, int) or \
-                    value < 1:
-                raise ValueError(f'{name}: {key} must be an int >= 1, got '
-                                 f'{key}={value!r}')
+            check_int(name, key, value)
         if negative_strategy in ('semihard', 'semieasy') and \
                 negative_pool < num_negatives:
             raise ValueError(f'{name}: negative_pool={negative_pool} must be '
                              f'>= num_negatives={num_negatives}')
-        if isinstance(warmup_iters, bool) or not isinstance(
-                warmup_iters, int) or warmup_iters < 0:
-            raise ValueError(f'{name}: warmup_iters must be an int >= 0, got '
-                             f'warmup_iters={warmup_iters!r}')
+        check_int(name, 'warmup_iters', warmup_iters, ge=0)
         self.intra_weight = check_number(name, 'intra_weight', intra_weight,
                                          ge=0)
         self.inter_weight = check_number(name, 'inter_weight', inter_weight,
@@ -190,6 +184,10 @@ class InterCLRMoCo(EmbeddingPredictMixin, MoCoKeysMixin, MoCo):
                                                     self.inter_weight)
         losses = dict(loss_intra=intra_w * self.head.loss_per_positive(
             (q * k).sum(1), q @ self.queue.clone().detach()))
+        # This step's entries and keys from every process: the memory
+        # rows written below (gathered once, used by both).
+        written = torch.cat(all_gather(idx))
+        written_keys = torch.cat(all_gather(k))
         if inter_w > 0:
             memory = self.memory
             labels = memory.labels[idx]
@@ -202,10 +200,8 @@ class InterCLRMoCo(EmbeddingPredictMixin, MoCoKeysMixin, MoCo):
                                        self.negative_strategy,
                                        self.negative_pool, index=index)
             self.last_inter = (pos, neg)
-            # The logits come from sims; their gradient is a sparse product
-            # with the memory, whose rows written below are kept as they
-            # are now.
-            written = torch.cat(all_gather(idx))
+            # The logits come from sims; their gradient is a weighted sum of
+            # the drawn rows, taking the rows written below as they are now.
             logits = memory_logits(q, sims, torch.cat([pos[:, None], neg],
                                                       dim=1), memory.feats,
                                    written, memory.feats[written].clone())
@@ -214,7 +210,8 @@ class InterCLRMoCo(EmbeddingPredictMixin, MoCoKeysMixin, MoCo):
         # The state moves after the losses: queue, memory, clusters.
         self._dequeue_and_enqueue(k)
         online = self.label_update == 'online'
-        self.memory.update(idx, k, relabel=online)
+        self.memory.update(written, written_keys, gather=False,
+                           relabel=online)
         if online:
             if (it + 1) % self.centroid_interval == 0:
                 self.memory.recompute_centroids()

@@ -8,7 +8,7 @@ from mmpretrain.models.selfsup import MoCo
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
-from ...utils.validation import check_number
+from ...utils.validation import check_int, check_number
 from ..heads.soft_target_contrastive_head import SoftTargetContrastiveHead
 from ..utils.key_set import queue_key_set
 from ..utils.mixer import mixup
@@ -106,10 +106,7 @@ class SANE(MixtureViewMixin, MoCoKeysMixin, MoCo):
                              f'{CLEAN_TARGETS}, got '
                              f'clean_target={clean_target!r}')
         self.clean_target = clean_target
-        if not isinstance(queue_len, int) or isinstance(queue_len, bool) \
-                or queue_len < 1:
-            raise ValueError(f'{name}: queue_len must be an int >= 1, got '
-                             f'queue_len={queue_len!r}')
+        check_int(name, 'queue_len', queue_len)
         if data_preprocessor is None:
             data_preprocessor = dict(
                 type='MixtureDataPreprocessor',
