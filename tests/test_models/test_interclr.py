@@ -12,7 +12,7 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
 from bsim_plugin.models.memories import kmeans
-from helpers import tiny_base_cfg
+from helpers import tiny_base_cfg, tiny_neck
 
 
 @pytest.fixture(autouse=True)
@@ -140,3 +140,68 @@ def test_offline_labels_keep_the_labels_between_reclusterings():
     torch.testing.assert_close(model.memory.feats[idx], k)
     with pytest.raises(ValueError, match="label_update='weekly'"):
         build(fill=False, label_update='weekly')
+
+
+def test_separate_inter_neck_feeds_the_inter_branch_and_the_memory():
+    model = build(inter_neck=tiny_neck(norm='GN'))
+    shared = build()
+    assert not any('inter_neck' in k for k in shared.state_dict())
+    assert any(k.startswith('inter_neck_k.') for k in model.state_dict())
+    views, samples, idx = batch()
+    memory = copy.deepcopy(model.memory)
+    losses = model.loss(views, samples)
+    with torch.no_grad():
+        feats = model.backbone(views[0])
+        q = F.normalize(model.inter_neck(feats)[0], dim=1)
+        # The momentum copies have already taken this step's EMA update.
+        k = F.normalize(
+            model.inter_neck_k(model.encoder_k.module[0](views[1]))[0], dim=1)
+    pos, neg = model.last_inter
+    inter = sum(
+        ce(float(q[i] @ memory.feats[pos[i]]),
+           (memory.feats[neg[i]] @ q[i]).tolist(), 0.2, margin=-0.5)
+        for i in range(8)) / 8
+    assert losses['loss_inter'].item() == pytest.approx(0.25 * inter,
+                                                        rel=1e-5)
+    # The memory holds the momentum inter neck's keys (momentum 1), and
+    # the hook fills it with the same function.
+    torch.testing.assert_close(model.memory.feats[idx], k)
+    torch.testing.assert_close(model.memory_keys(views[1]), k)
+    # Each neck learns from its own branch only.
+    losses['loss_inter'].backward(retain_graph=True)
+    assert all(p.grad is None for p in model.neck.parameters())
+    assert model.inter_neck.fc0.weight.grad.abs().sum() > 0
+    model.zero_grad(set_to_none=True)
+    losses['loss_intra'].backward()
+    assert all(p.grad is None for p in model.inter_neck.parameters())
+    assert all(p.grad is None for p in model.inter_neck_k.parameters())
+
+
+def test_separate_inter_neck_moves_with_the_momentum_encoder():
+    model = build(inter_neck=tiny_neck(norm='GN'))
+    # mmengine's EMA copies the source on its first update (as MoCo's
+    # encoder_k): take one step, then move the online neck.
+    model.loss(*batch()[:2])
+    with torch.no_grad():
+        for p in model.inter_neck.parameters():
+            p.add_(1.0)
+    before = [p.clone() for p in model.inter_neck_k.module.parameters()]
+    model.loss(*batch()[:2])
+    for b, avg, src in zip(before, model.inter_neck_k.module.parameters(),
+                           model.inter_neck.parameters()):
+        # mmengine's EMA: avg <- (1 - m) avg + m src, m = 0.01.
+        torch.testing.assert_close(avg, 0.99 * b + 0.01 * src)
+
+
+def test_separate_inter_neck_in_warm_up_has_a_zero_loss_on_it():
+    model = build(inter_neck=tiny_neck(norm='GN'), warmup_iters=3)
+    losses = model.loss(*batch()[:2])
+    assert losses['loss_inter'].item() == 0.0
+    sum(losses.values()).backward()
+    # Every parameter takes part (DDP needs it); the inter neck's is zero.
+    assert model.inter_neck.fc0.weight.grad.abs().sum() == 0
+
+
+def test_inter_neck_width_must_match_the_memory():
+    with pytest.raises(ValueError, match='inter_neck.out_channels=8'):
+        build(fill=False, inter_neck=tiny_neck(out_channels=8, norm='GN'))

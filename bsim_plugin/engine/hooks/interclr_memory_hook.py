@@ -76,7 +76,8 @@ class InterCLRMemoryHook(Hook):
 
     @torch.no_grad()
     def embed(self, runner, model) -> torch.Tensor:
-        """Momentum-encoder keys of every training image (dataset order)."""
+        """The memory keys (:meth:`InterCLRMoCo.memory_keys`) of every
+        training image, in dataset order."""
         cfg = copy.deepcopy(runner.cfg.train_dataloader.dataset)
         cfg['pipeline'] = self.pipeline
         dataset = DATASETS.build(cfg)
@@ -98,8 +99,7 @@ class InterCLRMemoryHook(Hook):
             data = model.data_preprocessor(batch, training=False)
             inputs = data['inputs']
             inputs = inputs[0] if isinstance(inputs, list) else inputs
-            feats.append(torch.nn.functional.normalize(
-                model.encoder_k(inputs)[0], dim=1))
+            feats.append(model.memory_keys(inputs))
             if bar is not None:
                 bar.update(len(inputs))
         model.train(was_training)

@@ -1,8 +1,10 @@
 from typing import Dict, List, Optional, Union
 
 import torch
+import torch.nn.functional as F
 from mmengine.dist import all_gather
 from mmengine.logging import MessageHub
+from mmengine.model import ExponentialMovingAverage
 from mmpretrain.models.selfsup import MoCo
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
@@ -46,7 +48,13 @@ class InterCLRMoCo(EmbeddingPredictMixin, MoCoKeysMixin, MoCo):
 
     The memory must be filled before training: :class:`InterCLRMemoryHook`
     does it (features of the whole data set + k-means) unless a checkpoint
-    already holds it. The inter branch shares the projection neck.
+    already holds it.
+
+    The inter branch shares the projection neck unless ``inter_neck`` is
+    given: then the inter queries come from that neck and the memory holds
+    the keys of its momentum copy (``inter_neck_k``, updated with the
+    momentum encoder), both on the same backbone features as the intra
+    branch.
 
     Args:
         backbone, neck (dict): encoder configs.
@@ -55,6 +63,9 @@ class InterCLRMoCo(EmbeddingPredictMixin, MoCoKeysMixin, MoCo):
         memory (dict): :class:`PseudoLabelMemory` arguments (``length``,
             ``num_clusters``, ``momentum``, ``min_cluster``); the feature
             dimension is ``feat_dim``.
+        inter_neck (dict, optional): a separate projection neck for the
+            inter branch (its output must be ``feat_dim`` wide). Defaults
+            to None: the branches share ``neck``.
         queue_len (int): MoCo's queue. Defaults to 65536.
         feat_dim (int): key dimension. Defaults to 128.
         momentum (float): momentum encoder update (``1 - m``). Defaults to
@@ -84,6 +95,7 @@ class InterCLRMoCo(EmbeddingPredictMixin, MoCoKeysMixin, MoCo):
                  head: dict,
                  inter_head: dict,
                  memory: dict,
+                 inter_neck: Optional[dict] = None,
                  queue_len: int = 65536,
                  feat_dim: int = 128,
                  momentum: float = 0.001,
@@ -137,6 +149,16 @@ class InterCLRMoCo(EmbeddingPredictMixin, MoCoKeysMixin, MoCo):
                 raise TypeError(f'{name}: {key} must be a '
                                 'SoftTargetContrastiveHead, got '
                                 f'{type(module).__name__}')
+        self.inter_neck = None
+        if inter_neck is not None:
+            width = inter_neck.get('out_channels', feat_dim)
+            if width != feat_dim:
+                raise ValueError(
+                    f'{name}: inter_neck.out_channels={width} must equal '
+                    f'feat_dim={feat_dim} (the width of the memory)')
+            self.inter_neck = MODELS.build(inter_neck)
+            self.inter_neck_k = ExponentialMovingAverage(
+                self.inter_neck, momentum)
         self.memory = PseudoLabelMemory(feat_dim=feat_dim, **memory)
         if num_negatives > len(self.memory) - self.memory.min_cluster:
             raise ValueError(f'{name}: num_negatives={num_negatives} does not '
@@ -148,6 +170,23 @@ class InterCLRMoCo(EmbeddingPredictMixin, MoCoKeysMixin, MoCo):
         self.centroid_interval = centroid_interval
         self.label_update = label_update
         self.last_inter = None  # (positive, negatives) of the last step
+
+    @torch.no_grad()
+    def update_momentum_encoder(self) -> None:
+        super().update_momentum_encoder()
+        if self.inter_neck is not None:
+            self.inter_neck_k.update_parameters(self.inter_neck)
+
+    @torch.no_grad()
+    def memory_keys(self, images: torch.Tensor) -> torch.Tensor:
+        """What the memory stores for ``images``: the L2-normalised keys of
+        the momentum encoder (through ``inter_neck_k`` when the inter neck
+        is separate). Used to fill the memory before training."""
+        if self.inter_neck is None:
+            keys = self.encoder_k(images)[0]
+        else:
+            keys = self.inter_neck_k(self.encoder_k.module[0](images))[0]
+        return F.normalize(keys, dim=1)
 
     def current_iter(self) -> int:
         it = MessageHub.get_current_instance().get_info('iter')
@@ -175,9 +214,13 @@ class InterCLRMoCo(EmbeddingPredictMixin, MoCoKeysMixin, MoCo):
         idx = torch.tensor([int(s.sample_idx) for s in data_samples],
                            device=inputs[0].device)
         self.check_queue_fits(inputs[0].size(0))
-        q = self.query(inputs[0])
         self.update_momentum_encoder()
-        k = self.encode_keys(inputs[1])
+        if self.inter_neck is None:
+            q = q_inter = self.query(inputs[0])
+            k = k_inter = self.encode_keys(inputs[1])
+        else:
+            q, q_inter = self.query(inputs[0], self.inter_neck)
+            k, k_inter = self.encode_keys(inputs[1], self.inter_neck_k)
         it = self.current_iter()
         warm = it < self.warmup_iters
         intra_w, inter_w = (1.0, 0.0) if warm else (self.intra_weight,
@@ -187,12 +230,12 @@ class InterCLRMoCo(EmbeddingPredictMixin, MoCoKeysMixin, MoCo):
         # This step's entries and keys from every process: the memory
         # rows written below (gathered once, used by both).
         written = torch.cat(all_gather(idx))
-        written_keys = torch.cat(all_gather(k))
+        written_keys = torch.cat(all_gather(k_inter))
         if inter_w > 0:
             memory = self.memory
             labels = memory.labels[idx]
             with torch.no_grad():
-                sims = q.detach() @ memory.feats.t()
+                sims = q_inter.detach() @ memory.feats.t()
                 index = label_index(memory.labels, memory.num_clusters)
                 pos = sample_positives(labels, memory.labels, index=index)
                 neg = sample_negatives(sims, labels, memory.labels,
@@ -202,11 +245,15 @@ class InterCLRMoCo(EmbeddingPredictMixin, MoCoKeysMixin, MoCo):
             self.last_inter = (pos, neg)
             # The logits come from sims; their gradient is a weighted sum of
             # the drawn rows, taking the rows written below as they are now.
-            logits = memory_logits(q, sims, torch.cat([pos[:, None], neg],
-                                                      dim=1), memory.feats,
+            drawn = torch.cat([pos[:, None], neg], dim=1)
+            logits = memory_logits(q_inter, sims, drawn, memory.feats,
                                    written, memory.feats[written].clone())
             losses['loss_inter'] = inter_w * self.inter_head.loss_per_positive(
                 logits[:, :1], logits[:, 1:])
+        elif self.inter_neck is not None:
+            # Warm-up: the separate inter neck takes part with a zero
+            # gradient, so that DDP finds every parameter used.
+            losses['loss_inter'] = 0.0 * q_inter.sum()
         # The state moves after the losses: queue, memory, clusters.
         self._dequeue_and_enqueue(k)
         online = self.label_update == 'online'

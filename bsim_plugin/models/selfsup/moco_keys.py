@@ -11,9 +11,13 @@ class MoCoKeysMixin:
     subclass of mmpretrain's :class:`~mmpretrain.models.MoCo` (its
     ``backbone``, ``neck``, ``encoder_k`` and ``queue_len``)."""
 
-    def query(self, images: torch.Tensor) -> torch.Tensor:
-        """L2-normalised query ``q`` of the online encoder."""
-        return F.normalize(self.neck(self.backbone(images))[0], dim=1)
+    def query(self, images: torch.Tensor, *necks: nn.Module):
+        """L2-normalised query ``q`` of the online encoder; with ``necks``,
+        the list ``[q, *extra]`` of it and of these further online necks on
+        the same backbone features."""
+        feats = self.backbone(images)
+        out = [F.normalize(n(feats)[0], dim=1) for n in (self.neck, *necks)]
+        return out if necks else out[0]
 
     @torch.no_grad()
     def update_momentum_encoder(self) -> None:
@@ -22,12 +26,23 @@ class MoCoKeysMixin:
             nn.Sequential(self.backbone, self.neck))
 
     @torch.no_grad()
-    def encode_keys(self, images: torch.Tensor) -> torch.Tensor:
+    def encode_keys(self, images: torch.Tensor, *necks: nn.Module):
         """Keys of the momentum encoder, with MoCo's batch shuffle across
-        processes (for BatchNorm)."""
+        processes (for BatchNorm); with ``necks`` (momentum copies of
+        further necks), the list ``[k, *extra]`` of the keys of each on the
+        same momentum-backbone features."""
         images, idx_unshuffle = batch_shuffle_ddp(images)
-        k = F.normalize(self.encoder_k(images)[0], dim=1)
-        return batch_unshuffle_ddp(k, idx_unshuffle)
+        if necks:
+            backbone, neck = self.encoder_k.module
+            feats = backbone(images)
+            outs = [n(feats)[0] for n in (neck, *necks)]
+        else:
+            outs = [self.encoder_k(images)[0]]
+        keys = [
+            batch_unshuffle_ddp(F.normalize(k, dim=1), idx_unshuffle)
+            for k in outs
+        ]
+        return keys if necks else keys[0]
 
     def check_queue_fits(self, local_batch: int) -> None:
         """MoCo fills its queue batch by batch: its length must be a
