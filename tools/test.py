@@ -62,6 +62,7 @@ def main():
     if args.out and runner.rank == 0:
         from mmengine.fileio import dump
         dump(metrics, args.out)
+    del runner
     shutdown_distributed()
     return metrics
 

@@ -106,6 +106,7 @@ def main():
     prepare_config_data(cfg)
     runner = Runner.from_cfg(cfg)
     runner.train()
+    del runner
     shutdown_distributed()
 
 
