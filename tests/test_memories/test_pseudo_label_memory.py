@@ -277,3 +277,29 @@ def test_memory_logits_gradient_equals_autograd_on_the_old_rows():
     (weights * ref_logits).sum().backward()
     torch.testing.assert_close(logits, ref_logits.detach())
     torch.testing.assert_close(q.grad, reference.grad)
+
+
+@pytest.mark.parametrize('strategy', ['hard', 'semihard', 'semieasy'])
+def test_nearest_strategies_use_exactly_their_pool(strategy):
+    """Queries whose labels have different sizes (so the candidates of some
+    hold extra other-label entries): over many draws, every entry of the
+    pool is drawn and nothing else."""
+    g = torch.Generator().manual_seed(5)
+    m = torch.multinomial(torch.tensor([8., 4., 2., 1.]), 60,
+                          replacement=True, generator=g)
+    q = torch.tensor([0, 1, 2, 3])[torch.bincount(m, minlength=4) > 0]
+    sims = torch.rand(len(q), 60, generator=g)
+    pool = 8 if strategy == 'hard' else 12
+    seen = [set() for _ in q]
+    for _ in range(300):
+        neg = sample_negatives(sims, q, m, 8, strategy, pool=pool,
+                               generator=g)
+        assert (m[neg] != q[:, None]).all()
+        for i, row in enumerate(neg.tolist()):
+            assert len(set(row)) == 8
+            seen[i].update(row)
+    for i in range(len(q)):
+        others = (m != q[i]).nonzero().squeeze(1)
+        order = others[sims[i, others].argsort(
+            descending=strategy != 'semieasy')]
+        assert seen[i] == set(order[:pool].tolist()), i

@@ -29,10 +29,14 @@ class _MemoryLogits(torch.autograd.Function):
         idx, written, old_rows = ctx.saved_tensors
         feats = ctx.feats
         b, m = idx.shape
-        vals = grad.reshape(-1).to(feats.dtype)
+        dtype = grad.dtype
+        # A dense gradient: embedding_bag is several times slower on an
+        # expanded one (e.g. the gradient of logits.sum()).
+        grad = grad.to(feats.dtype).contiguous()
+        vals = grad.reshape(-1)
         # sum_j grad[b, j] * feats[idx[b, j]], without the (B, M, D) copy.
         grad_q = F.embedding_bag(idx, feats, mode='sum',
-                                 per_sample_weights=grad.to(feats.dtype))
+                                 per_sample_weights=grad)
         if len(written):
             rows = torch.arange(b, device=idx.device).repeat_interleave(m)
             cols = idx.reshape(-1)
@@ -45,7 +49,7 @@ class _MemoryLogits(torch.autograd.Function):
             if sel.any():
                 delta = old_rows[hit[sel]] - feats[cols[sel]]
                 grad_q.index_add_(0, rows[sel], vals[sel, None] * delta)
-        return grad_q.to(grad.dtype), None, None, None, None, None
+        return grad_q.to(dtype), None, None, None, None, None
 
 
 def memory_logits(q: torch.Tensor, sims: torch.Tensor, idx: torch.Tensor,

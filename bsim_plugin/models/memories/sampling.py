@@ -121,24 +121,44 @@ def sample_negatives(sims: torch.Tensor,
         r = r + (r >= start) * same_count[:, None]
         return index.order[r]
     if strategy == 'hard':
-        # The K most similar of other labels are among the K + n_y most
-        # similar of all: no mask over the whole memory.
-        width = min(n_mem, num + int(same_count.max()))
-        idx = sims.topk(width, dim=1)[1]
-        valid = memory_labels[idx] != query_labels[:, None]
-        rank = torch.arange(width, device=sims.device).expand_as(idx)
-        first = rank.masked_fill(~valid, width).topk(num, dim=1,
-                                                     largest=False)[0]
-        return idx.gather(1, first.sort(dim=1)[0])
+        idx, keep = _nearest_others(sims, query_labels, memory_labels, num,
+                                    True, same_count)
+        return idx[keep].view(len(idx), num)
     if pool is None or not num <= pool <= n_mem:
         raise ValueError(f'sample_negatives: {strategy} needs num <= pool '
                          f'<= {n_mem}, got num={num}, pool={pool!r}')
-    # The P most (least) similar entries of other labels lie among the
-    # P + n_y most (least) similar of all: no mask over the whole memory,
-    # and always at least min(P, N - n_y) >= num candidates.
-    width = min(n_mem, pool + int(same_count.max()))
-    idx = sims.topk(width, dim=1, largest=strategy == 'semihard')[1]
-    valid = memory_labels[idx] != query_labels[:, None]
-    in_pool = valid & (valid.cumsum(1) <= pool)
-    scores = _rand(idx.shape, sims, generator).masked_fill(~in_pool, -1.0)
-    return idx.gather(1, scores.topk(num, dim=1)[1])
+    idx, keep = _nearest_others(sims, query_labels, memory_labels, pool,
+                                strategy == 'semihard', same_count)
+    # K of the P kept, uniformly without replacement: the K largest of
+    # random scores (order does not matter to the loss).
+    scores = _rand(idx.shape, sims, generator).masked_fill(~keep, -1.0)
+    return idx.gather(1, scores.topk(num, dim=1, sorted=False)[1])
+
+
+def _nearest_others(sims: torch.Tensor, query_labels: torch.Tensor,
+                    memory_labels: torch.Tensor, count: int, largest: bool,
+                    same_count: torch.Tensor):
+    """The ``count`` most (``largest``) or least similar entries of other
+    labels, per query, as ``(idx, keep)``: ``(B, W)`` candidate entries in
+    no particular order and a mask with ``count`` of them per row.
+
+    They lie among the ``count + n_y`` most (least) similar of all, so one
+    unsorted ``topk`` of that width does the heavy work (no mask over the
+    whole memory, no sort). A row whose candidates hold fewer than ``n_y``
+    same-label entries has a few other-label candidates too many: its
+    farthest ones are dropped (a ``topk`` as wide as that excess).
+    """
+    width = min(sims.size(1), count + int(same_count.max()))
+    vals, idx = sims.topk(width, dim=1, largest=largest, sorted=False)
+    keep = memory_labels[idx] != query_labels[:, None]
+    # (A row with fewer than ``count`` other entries keeps them all.)
+    excess = (keep.sum(1) - count).clamp(min=0)
+    most = int(excess.max())
+    if most > 0:
+        # Farthest first: the lowest similarities (highest for least
+        # similar); same-label candidates sort last.
+        far = (vals if largest else -vals).masked_fill(~keep, float('inf'))
+        worst = far.topk(most, dim=1, largest=False)[1]
+        drop = torch.arange(most, device=idx.device) < excess[:, None]
+        keep.scatter_(1, worst, keep.gather(1, worst) & ~drop)
+    return idx, keep
