@@ -50,13 +50,39 @@ def step(model, forward, v1, v2, lam, partner):
     losses = forward([v1, v2, mixup(v1, source, lam, partner)], samples,
                      mode='loss')
     losses = {k: v for k, v in losses.items() if k.startswith('loss')}
+    return step_result(model, losses)
+
+
+def step_result(model, losses):
+    """Back-propagate the summed losses; return the losses, the gradients
+    and the state (buffers included) after it."""
     sum(losses.values()).backward()
     grads = {
         name: p.grad.clone()
         for name, p in model.named_parameters() if p.grad is not None
     }
-    buffers = {k: v.clone() for k, v in model.state_dict().items()}
-    return {k: v.detach() for k, v in losses.items()}, grads, buffers
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    return {k: v.detach() for k, v in losses.items()}, grads, state
+
+
+def assert_processes_match(out_dir, ref_losses, ref_grads, ref_state):
+    """Each process's saved step against one process on the global batch:
+    the mean of the per-process losses (each the mean over its half), the
+    DDP-averaged gradients and the state after the step."""
+    ranks = [
+        torch.load(os.path.join(out_dir, f'rank{r}.pth'), weights_only=True)
+        for r in range(WORLD)
+    ]
+    for key in ref_losses:
+        mean = sum(losses[key] for losses, _, _ in ranks) / WORLD
+        torch.testing.assert_close(mean, ref_losses[key], rtol=1e-5,
+                                   atol=1e-6)
+    for _, grads, state in ranks:
+        assert grads.keys() == ref_grads.keys()
+        for key in ref_grads:
+            torch.testing.assert_close(
+                grads[key], ref_grads[key], rtol=1e-4, atol=1e-6)
+        torch.testing.assert_close(state, ref_state, rtol=1e-5, atol=1e-6)
 
 
 def worker(rank, port, out_dir, kind):
@@ -85,19 +111,6 @@ def test_two_processes_match_one_process(kind, tmp_path):
                                             partner)
     assert set(ref_losses) == ({'loss_sim', 'loss_mm'} if kind == 'sane'
                                else {'loss_sim', 'loss_bsim'})
-    ranks = [
-        torch.load(tmp_path / f'rank{r}.pth', weights_only=True)
-        for r in range(WORLD)
-    ]
-    for key in ref_losses:
-        # Each process's loss is the mean over its half of the batch.
-        mean = sum(losses[key] for losses, _, _ in ranks) / WORLD
-        torch.testing.assert_close(mean, ref_losses[key], rtol=1e-5,
-                                   atol=1e-6)
-    for _, grads, state in ranks:
-        assert grads.keys() == ref_grads.keys()
-        for key in ref_grads:
-            torch.testing.assert_close(
-                grads[key], ref_grads[key], rtol=1e-4, atol=1e-6)
-        # The queue (all keys, in global order) and the EMA encoders.
-        torch.testing.assert_close(state, ref_state, rtol=1e-5, atol=1e-6)
+    # The queue (all keys, in global order) and the EMA encoders are in
+    # the state.
+    assert_processes_match(str(tmp_path), ref_losses, ref_grads, ref_state)

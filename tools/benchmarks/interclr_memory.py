@@ -184,9 +184,11 @@ def main(argv=None):
                         memory, q, s, strategy, idx, stage))):
                 sync(args.device)
                 start = time.perf_counter()
-                # (The floor's similarities are dropped at once: kept alive
-                # through the next step they cost it about a second here.)
-                centroids = step() if kind == 'total' else (step(), 0.0)[1]
+                out = step()
+                centroids = out if kind == 'total' else 0.0
+                # The floor's similarities are dropped at once: kept alive
+                # through the next step they cost it about a second here.
+                del out
                 sync(args.device)
                 elapsed = time.perf_counter() - start
                 elapsed -= centroids * (1 - 1 / s['centroid_interval'])
