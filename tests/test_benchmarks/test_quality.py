@@ -222,3 +222,72 @@ def test_shipped_protocols_load():
                 assert a.optim_wrapper == b.optim_wrapper
                 assert a.train_dataloader.batch_size == \
                     b.train_dataloader.batch_size
+
+
+METAFILE = '''Collections:
+  - Name: Tiny
+# a comment that stays
+Models:
+  - Name: tiny_bsim
+    In Collection: Tiny
+    Config: {shipped}
+    Results: null
+  - Name: tiny_paper
+    In Collection: Tiny
+    Config: {paper}
+    Results:
+      - Task: Image Classification
+        Dataset: ImageNet-1k
+        Source: paper
+        Metrics:
+          Top 1 Accuracy: 70.0
+'''
+
+
+def test_report_fills_the_metafiles(tmp_path, tiny_fashion_root):
+    import shutil
+
+    import yaml
+    shipped = str(tmp_path / 'tiny_bsim.py')
+    paper = str(tmp_path / 'tiny_paper.py')
+    entries = [
+        dict(name='tiny', method='Tiny', budget='1 epoch', config=shipped),
+        # another budget of the same config: not what the config ships
+        dict(name='tiny-2e', method='Tiny', budget='2 epochs',
+             config=shipped, cfg_options={'train_cfg.max_epochs': 2}),
+        dict(name='paper', method='Paper', budget='1 epoch', config=paper),
+    ]
+    protocol, config = write_protocol(tmp_path, tiny_fashion_root, entries)
+    assert config == shipped
+    shutil.copy(shipped, paper)
+    meta = tmp_path / 'metafile.yml'
+    meta.write_text(METAFILE.format(shipped=shipped, paper=paper))
+    results = str(tmp_path / 'results.jsonl')
+    for record in [synthetic('tiny', 0, 84.0), synthetic('tiny', 1, 85.0),
+                   synthetic('tiny-2e', 0, 99.0),
+                   synthetic('paper', 0, 50.0)]:
+        quality.append_record(results, record)
+    quality.report([protocol], results, None, str(tmp_path),
+                   check_digests=False)
+    text = meta.read_text()
+    assert '# a comment that stays' in text
+    models = {m['Name']: m for m in yaml.safe_load(text)['Models']}
+    result, = models['tiny_bsim']['Results']
+    assert result['Dataset'] == 'Fashion-MNIST'
+    assert result['Metrics'] == {'Top 1 Accuracy': 84.5}
+    assert quality.MEASURED in result['Source']
+    assert '2 seed(s) (84.00, 85.00, sample std 0.71)' in result['Source']
+    assert '99.00' not in text
+    # A paper's numbers are never replaced.
+    assert models['tiny_paper']['Results'][0]['Source'] == 'paper'
+    assert models['tiny_paper']['Results'][0]['Metrics'] == {
+        'Top 1 Accuracy': 70.0}
+    # Measured results are refreshed: run again with another seed.
+    quality.append_record(results, synthetic('tiny', 2, 86.0))
+    quality.report([protocol], results, None, str(tmp_path),
+                   check_digests=False)
+    models = {m['Name']: m
+              for m in yaml.safe_load(meta.read_text())['Models']}
+    assert models['tiny_bsim']['Results'][0]['Metrics'] == {
+        'Top 1 Accuracy': 85.0}
+    assert len(models['tiny_bsim']['Results']) == 1

@@ -15,7 +15,8 @@ backbone with the initialisation the training starts from.
     python tools/benchmarks/quality.py run PROTOCOL --entries simclr --seeds 0
     python tools/benchmarks/quality.py try CONFIG --seed 0 --label NAME \\
         --cfg-options model.head.temperature=0.5   # recipe search
-    python tools/benchmarks/quality.py report      # README table + chart
+    python tools/benchmarks/quality.py report      # README table + chart,
+                                                   # metafile results
 
 Each run is a subprocess (a clean Runner, its own wall time); progress goes
 to the terminal and the full log to ``work_dirs/quality/``.
@@ -576,17 +577,100 @@ def render_chart(proto: dict, rows: List[dict], path: str) -> None:
     plt.close(fig)
 
 
+MEASURED = 'measured by this project'
+
+
+def metafile_results(proto: dict, row: dict) -> List[str]:
+    """The ``Results:`` item of a metafile model for one protocol row."""
+    each = ', '.join(f'{a:.2f}' for a in row['accs'])
+    spread = (f', sample std {row["std"]:.2f}' if len(row['accs']) > 1
+              else '')
+    last = row['last']
+    source = (f'{MEASURED}: {proto["title"]} ({proto["path"]}), '
+              f'{row["budget"] or str(row["epochs"]) + " epochs"}; '
+              f'weighted kNN top-1 (k={proto["knn"]["k"]}, '
+              f'T={proto["knn"]["temperature"]}), mean of '
+              f'{len(row["accs"])} seed(s) ({each}{spread}); '
+              f'{last["device"]}, last run {last["date"]}')
+    dataset = proto['dataset']['type']
+    dataset = {'FashionMNIST': 'Fashion-MNIST'}.get(dataset, dataset)
+    return [
+        '      - Task: Image Classification',
+        f'        Dataset: {dataset}',
+        f'        Source: {json.dumps(source)}',
+        '        Metrics:',
+        f'          Top 1 Accuracy: {row["mean"]:.2f}',
+    ]
+
+
+def fill_metafile(path: str, config: str, items: List[str]) -> bool:
+    """Set the ``Results:`` of the model whose ``Config:`` is ``config`` in
+    an mmpretrain-style metafile, keeping every other line as it is. Only
+    ``Results: null`` or results this project measured are replaced (a
+    paper's numbers stay); returns whether the model was found."""
+    with open(path) as f:
+        lines = f.read().split('\n')
+    wanted = osp.normpath(_abs(config))
+    starts = [i for i, ln in enumerate(lines) if ln.startswith('  - Name:')]
+    for n, start in enumerate(starts):
+        stop = starts[n + 1] if n + 1 < len(starts) else len(lines)
+        block = lines[start:stop]
+        configs = [ln.split(':', 1)[1].strip() for ln in block
+                   if ln.startswith('    Config:')]
+        if not configs or osp.normpath(_abs(configs[0])) != wanted:
+            continue
+        at = next((i for i, ln in enumerate(block)
+                   if ln.startswith('    Results:')), None)
+        if at is None:
+            raise ValueError(f'{path}: model {block[0].split(":", 1)[1]} '
+                             'has no "Results:" line')
+        end = at + 1
+        while end < len(block) and block[end].startswith('      '):
+            end += 1
+        old = block[at:end]
+        if old[0].split(':', 1)[1].strip() != 'null' and not all(
+                MEASURED in ln for ln in old if 'Source:' in ln):
+            return True  # a paper's numbers: kept
+        block[at:end] = ['    Results:'] + items
+        lines[start:stop] = block
+        with open(path, 'w') as f:
+            f.write('\n'.join(lines))
+        return True
+    return False
+
+
+def fill_metafiles(proto: dict, rows: List[dict]) -> None:
+    """Each entry run with its config as shipped (or marked
+    ``metafile=True`` in the protocol) fills its model's results in the
+    ``metafile.yml`` beside the config."""
+    entries = {e['name']: e for e in proto['entries']}
+    for row in rows:
+        entry = entries.get(row['name'])
+        if entry is None or not entry.get('metafile',
+                                          not entry['cfg_options']):
+            continue
+        meta = osp.join(osp.dirname(_abs(entry['config'])), 'metafile.yml')
+        if osp.isfile(meta) and not fill_metafile(
+                meta, entry['config'], metafile_results(proto, row)):
+            print(f'note: {meta} lists no model with Config: '
+                  f'{entry["config"]}; its results were not written there')
+
+
 def report(protocol_paths: List[str], results: str = RESULTS,
            readme: Optional[str] = README,
            chart_dir: str = CHART_DIR,
-           check_digests: bool = True) -> str:
-    """Regenerate the README block (tables + charts) from the results."""
+           check_digests: bool = True,
+           metafiles: bool = True) -> str:
+    """Regenerate the README block (tables + charts) from the results, and
+    the measured results of the metafiles."""
     records = read_records(results)
     blocks = []
     for path in protocol_paths:
         proto = load_protocol(path)
         digests = entry_digests(proto) if check_digests else None
         rows = summarise(records, proto, digests)
+        if metafiles:
+            fill_metafiles(proto, rows)
         if not rows:
             blocks.append(f'**{proto["title"]}**: no results recorded yet.')
             continue
@@ -672,7 +756,9 @@ def parse_args(argv=None):
                        default={})
     trial.add_argument('--results', default=SEARCH_RESULTS)
     trial.add_argument('--work-root', default='work_dirs/quality')
-    rep = sub.add_parser('report', help='regenerate README table + charts')
+    rep = sub.add_parser(
+        'report', help="regenerate README table + charts and the "
+        "metafiles' measured results")
     rep.add_argument('protocols', nargs='*')
     rep.add_argument('--results', default=RESULTS)
     rep.add_argument('--readme', default=README)
