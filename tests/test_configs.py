@@ -68,7 +68,31 @@ def shrink_backbone(backbone):
     backbone['depth'] = 18
     if backbone.get('type') == 'ResNet_CIFAR':
         backbone['base_channels'] = 4
+    if backbone.get('norm_cfg', {}).get('type') == 'SplitBN':
+        backbone['norm_cfg']['num_splits'] = 2  # batches of 4 here
     return backbone
+
+
+MOCO_FAMILY = ('MoCo', 'BSIMMoCo', 'SANE', 'InterCLRMoCo')
+
+
+@pytest.mark.parametrize(
+    'path', METHOD_CONFIGS,
+    ids=[osp.relpath(p, CONFIG_DIR) for p in METHOD_CONFIGS])
+def test_one_process_moco_configs_split_batch_norm(path):
+    """On one process MoCo's batch shuffle is a plain permutation: every
+    single-process MoCo-family config splits BatchNorm; multi-process ones
+    keep ShuffleBN with their own norm."""
+    cfg = Config.fromfile(path)
+    if cfg.model.type not in MOCO_FAMILY:
+        pytest.skip(f'{cfg.model.type} has no momentum key encoder')
+    norm = cfg.model.backbone.get('norm_cfg', {}).get('type')
+    if '_1xb' in osp.basename(path):
+        assert norm == 'SplitBN', path
+        batch = cfg.train_dataloader.batch_size
+        assert batch % cfg.model.backbone.norm_cfg.num_splits == 0
+    else:
+        assert norm != 'SplitBN', path
 
 
 @pytest.mark.parametrize(
@@ -101,6 +125,7 @@ def test_config_trains_a_few_iterations(path, tiny_fashion_root):
     torch.manual_seed(0)
     # SyncBN needs a process group; one process trains with plain BN.
     model = revert_sync_batchnorm(MODELS.build(model_cfg))
+    model.train_progress = (0, 10)  # TrainProgressHook's, without a runner
     if 'memory' in model_cfg:
         import torch.nn.functional as F
         feats = F.normalize(torch.randn(16, model.memory.feats.size(1)),

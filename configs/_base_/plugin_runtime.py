@@ -6,4 +6,6 @@ custom_imports = dict(imports=['bsim_plugin'], allow_failed_imports=False)
 custom_hooks = [
     dict(type='WeightsOnlyCheckpointHook'),
     dict(type='RNGStateHook'),
+    # Sets the schedule position on the model (SANE, InterCLR).
+    dict(type='TrainProgressHook'),
 ]

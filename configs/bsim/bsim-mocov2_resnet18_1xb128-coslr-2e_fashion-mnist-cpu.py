@@ -3,6 +3,10 @@
 # MoCo v2's momentum encoder, MLP neck and a queue of 4,096 keys (the 30,000
 # images of an epoch are 234 batches of 128: the queue holds the last 32).
 # Momentum 0.99 (mmpretrain writes 1 - m) suits a run of 468 iterations.
+# One process: split BatchNorm (8 groups of 16) in both encoders, so that a
+# key is not normalised with its own query's batch statistics (MoCo's batch
+# shuffle is a plain permutation on one process; with several processes it
+# is ShuffleBN and plain BN is enough).
 _base_ = './bsim-simclr_resnet18_1xb128-coslr-2e_fashion-mnist-cpu.py'
 
 model = dict(
@@ -10,6 +14,7 @@ model = dict(
     queue_len=4096,
     feat_dim=64,
     momentum=0.01,
+    backbone=dict(norm_cfg=dict(type='SplitBN', num_splits=8)),
     neck=dict(
         _delete_=True,
         type='MoCoV2Neck',

@@ -3,19 +3,12 @@
 _base_ = [
     '../_base_/datasets/fashion-mnist_simclr.py',
     '../_base_/models/bsim-simclr_resnet18-cifar.py',
+    '../_base_/models/bsim_mixture.py',
     '../_base_/schedules/sgd_coslr.py',
     '../_base_/default_runtime.py',
 ]
 
-data_preprocessor = dict(
-    type='MixtureDataPreprocessor',
-    mixer=dict(
-        type='InstanceMixer',
-        alpha=1.0,
-        mode='mixup',
-        pairing='reverse',
-        lam_per='batch'),
-    mix_views=(0, 0))
+data_preprocessor = _base_.bsim_mixture
 
 param_scheduler = [
     dict(

@@ -18,7 +18,7 @@ model = dict(
         type='ResNet',
         depth=18,
         in_channels=1,
-        norm_cfg=dict(type='BN'),
+        norm_cfg=dict(type='SplitBN', num_splits=8),
         zero_init_residual=True),
     neck=dict(
         type='MoCoV2Neck',
@@ -44,5 +44,6 @@ model = dict(
 custom_hooks = [
     dict(type='WeightsOnlyCheckpointHook'),
     dict(type='RNGStateHook'),
+    dict(type='TrainProgressHook'),
     dict(type='InterCLRMemoryHook', batch_size=512, interval=20),
 ]

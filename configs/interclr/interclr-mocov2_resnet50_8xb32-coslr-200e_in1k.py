@@ -30,6 +30,7 @@ model = dict(
 custom_hooks = [
     dict(type='WeightsOnlyCheckpointHook'),
     dict(type='RNGStateHook'),
+    dict(type='TrainProgressHook'),
     dict(
         type='InterCLRMemoryHook',
         batch_size=256,

@@ -30,7 +30,7 @@ model = dict(
         type='ResNet',
         depth=18,
         in_channels=1,
-        norm_cfg=dict(type='BN'),
+        norm_cfg=dict(type='SplitBN', num_splits=8),
         zero_init_residual=True),
     neck=dict(
         type='MoCoV2Neck',

@@ -291,3 +291,43 @@ def test_report_fills_the_metafiles(tmp_path, tiny_fashion_root):
     assert models['tiny_bsim']['Results'][0]['Metrics'] == {
         'Top 1 Accuracy': 85.0}
     assert len(models['tiny_bsim']['Results']) == 1
+
+
+def test_an_entry_revision_makes_its_records_stale(tmp_path,
+                                                   tiny_fashion_root):
+    """A code change a config does not show (the entry's ``revision``)
+    gives the entry a new digest; entries without one keep theirs."""
+    entries = [
+        dict(name='same', method='A', budget='1 epoch',
+             config='CONFIG_PLACEHOLDER'),
+        dict(name='revised', method='B', budget='1 epoch',
+             config='CONFIG_PLACEHOLDER', revision='corrected loss'),
+    ]
+    protocol, config = write_protocol(tmp_path, tiny_fashion_root, entries)
+    text = open(protocol).read().replace('CONFIG_PLACEHOLDER', config)
+    open(protocol, 'w').write(text)
+    plain = quality.config_digest(quality.build_config(config))
+    digests = quality.entry_digests(quality.load_protocol(protocol))
+    assert digests['same'] == plain
+    assert digests['revised'] != plain
+    assert digests['revised'] == quality.config_digest(
+        quality.build_config(config), 'corrected loss')
+
+
+def test_result_neutral_runtime_parts_keep_the_digest(tmp_path,
+                                                      tiny_fashion_root):
+    """The atomic checkpoint writer and TrainProgressHook do not change a
+    run's numbers: a config with them has the digest of one without; any
+    other hook changes it."""
+    _, config = write_protocol(tmp_path, tiny_fashion_root)
+    cfg = quality.build_config(config)
+    cfg.custom_hooks = [h for h in cfg.custom_hooks
+                        if h['type'] != 'TrainProgressHook']
+    cfg.default_hooks.checkpoint.type = 'CheckpointHook'
+    plain = quality.config_digest(cfg)
+    cfg.custom_hooks = list(cfg.custom_hooks) + [
+        dict(type='TrainProgressHook')]
+    cfg.default_hooks.checkpoint.type = 'AtomicCheckpointHook'
+    assert quality.config_digest(cfg) == plain
+    cfg.custom_hooks = list(cfg.custom_hooks) + [dict(type='SimSiamHook')]
+    assert quality.config_digest(cfg) != plain

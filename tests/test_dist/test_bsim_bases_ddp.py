@@ -30,7 +30,9 @@ def build(kind):
     extra = dict(queue_len=16) if kind in ('moco', 'sane') else {}
     if kind == 'sane':
         extra.update(mu_start=1.0, mu_end=1.0)
-    return MODELS.build(tiny_base_cfg(kind, norm='GN', **extra))
+    model = MODELS.build(tiny_base_cfg(kind, norm='GN', **extra))
+    model.train_progress = (0, 10)  # read by SANE only
+    return model
 
 
 def global_batch():

@@ -13,7 +13,6 @@ import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 import torch.nn.functional as F
-from mmengine.logging import MessageHub
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 from torch.nn.parallel import DistributedDataParallel
@@ -28,7 +27,6 @@ LENGTH = 32
 
 
 def build(separate_neck):
-    MessageHub.get_current_instance().update_info('iter', 0)
     torch.manual_seed(0)
     extra = dict(inter_neck=tiny_neck(norm='GN')) if separate_neck else {}
     model = MODELS.build(
@@ -40,6 +38,7 @@ def build(separate_neck):
     g = torch.Generator().manual_seed(1)
     feats = F.normalize(torch.randn(LENGTH, 16, generator=g), dim=1)
     model.memory.fill(feats, torch.arange(LENGTH), feats.clone())
+    model.train_progress = (0, None)  # no runner: iteration 0
     return model
 
 

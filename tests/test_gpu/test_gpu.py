@@ -59,7 +59,9 @@ def build(kind):
     # GroupNorm: the loss does not depend on MoCo's device-side shuffle.
     cfg = (tiny_model_cfg(norm='GN') if kind == 'simclr' else
            tiny_base_cfg(kind, norm='GN'))
-    return MODELS.build(cfg)
+    model = MODELS.build(cfg)
+    model.train_progress = (0, 10)  # read by SANE only
+    return model
 
 
 def batch(kind, device, n=8):

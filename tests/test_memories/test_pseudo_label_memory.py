@@ -7,9 +7,9 @@ import torch
 import torch.nn.functional as F
 
 from bsim_plugin.models.memories import (PseudoLabelMemory, kmeans,
-                                         member_means, nearest_centroid,
-                                         sample_negatives, sample_positives,
-                                         split_largest)
+                                         largest_dot_centroid, member_means,
+                                         nearest_centroid, sample_negatives,
+                                         sample_positives, split_largest)
 from bsim_plugin.utils.neighbours import faiss_available
 
 BACKENDS = ['torch', pytest.param('faiss', marks=pytest.mark.skipif(
@@ -119,8 +119,25 @@ def test_update_writes_and_relabels_by_hand(mu):
     untouched = torch.ones(40, dtype=torch.bool)
     untouched[idx] = False
     assert torch.equal(memory.feats[untouched], before[untouched])
-    d = torch.cdist(expected, memory.centroids)
-    assert torch.equal(memory.labels[idx], d.argmin(1))
+    # InterCLR's online rule: the largest dot product with the centroids.
+    scores = expected @ memory.centroids.t()
+    assert torch.equal(memory.labels[idx], scores.argmax(1))
+
+
+def test_relabelling_takes_the_largest_dot_product_not_the_nearest():
+    # A loose cluster (short mean) at 37 degrees from the feature and a
+    # tight one (unit-length mean) at 53 degrees: the two rules disagree.
+    centroids = torch.tensor([[0.3, 0.0], [0.0, 1.0]])
+    f = torch.tensor([[0.8, 0.6]])
+    # Dot products 0.24 and 0.60; squared distances 0.61 and 0.80.
+    assert largest_dot_centroid(f, centroids).tolist() == [1]
+    assert nearest_centroid(f, centroids).tolist() == [0]
+    memory = PseudoLabelMemory(4, 2, 2, min_cluster=1)
+    memory.fill(torch.tensor([[1.0, 0.0], [1.0, 0.1], [0.0, 1.0],
+                              [0.1, 1.0]]), torch.tensor([0, 0, 1, 1]),
+                centroids)
+    memory.update(torch.tensor([0]), f)
+    assert memory.labels.tolist() == [1, 0, 1, 1]
 
 
 @pytest.mark.parametrize('seed', range(4))

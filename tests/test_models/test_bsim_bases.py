@@ -217,8 +217,9 @@ def test_pipeline_form_equals_batch_form_for_the_same_partners(kind):
 
 
 def test_pipeline_form_simclr_by_hand():
-    """SimCLR's key set gains the partners' key embeddings as N more
-    columns; the target puts 1 - lam on sample i's partner column 2N + i."""
+    """SimCLR's key set (the N second views) gains the partners' key
+    embeddings as N more columns; the target puts lam on column i and
+    1 - lam on sample i's partner column N + i."""
     from helpers import tiny_model_cfg
     torch.manual_seed(0)
     model = MODELS.build(tiny_model_cfg(norm='GN', bsim_weight=1.0))
@@ -231,15 +232,15 @@ def test_pipeline_form_simclr_by_hand():
 
     with torch.no_grad():
         n = len(lam)
-        z = project(torch.stack(inputs[:2], 1).flatten(0, 1))
-        keys = torch.cat([z, project(pipe_inputs[3])])
+        z2 = project(inputs[1])
+        keys = torch.cat([z2, project(pipe_inputs[3])])
         logits = project(inputs[2]) @ keys.t() / model.head.temperature
     expected = 0.0
     for i in range(n):
         log_norm = torch.logsumexp(logits[i], 0)
-        expected += -(float(lam[i]) * float(logits[i, 2 * i + 1] - log_norm) +
+        expected += -(float(lam[i]) * float(logits[i, i] - log_norm) +
                       (1 - float(lam[i])) *
-                      float(logits[i, 2 * n + i] - log_norm))
+                      float(logits[i, n + i] - log_norm))
     assert losses['loss_bsim'].item() == pytest.approx(
         expected / n, rel=1e-5)
 

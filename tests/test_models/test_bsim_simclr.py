@@ -42,6 +42,9 @@ def test_clean_term_is_mmpretrain_simclr():
 
 
 def test_bsim_term_by_hand():
+    """The mixture (made of first views) is scored against the N second
+    views: lam on z2_i, 1 - lam on z2_j, the other second views negatives;
+    the first views, its own sources among them, are not in its key set."""
     torch.manual_seed(0)
     model = MODELS.build(tiny_model_cfg(bsim_weight=0.5))
     inputs, samples, lam, partner = mixed_batch()
@@ -51,16 +54,16 @@ def test_bsim_term_by_hand():
         return F.normalize(model.neck(model.backbone(x))[0], dim=1)
 
     with torch.no_grad():
-        z = project(torch.stack(inputs[:2], 1).flatten(0, 1))
+        z2 = project(torch.stack(inputs[:2], 1).flatten(0, 1))[1::2]
         zm = project(inputs[2])
     expected = 0.0
     n = len(lam)
     for i in range(n):
-        logits = [float(zm[i] @ z[k]) / 0.2 for k in range(2 * n)]
+        logits = [float(zm[i] @ z2[k]) / 0.2 for k in range(n)]
         log_norm = math.log(sum(math.exp(v) for v in logits))
         j = int(partner[i])
-        expected += -(float(lam[i]) * (logits[2 * i + 1] - log_norm) +
-                      (1 - float(lam[i])) * (logits[2 * j + 1] - log_norm))
+        expected += -(float(lam[i]) * (logits[i] - log_norm) +
+                      (1 - float(lam[i])) * (logits[j] - log_norm))
     expected = 0.5 * expected / n
     assert losses['loss_bsim'].item() == pytest.approx(expected, rel=1e-5)
     assert losses['loss_sim'].item() > 0

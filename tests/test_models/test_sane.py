@@ -6,7 +6,6 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
-from mmengine.logging import MessageHub
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
@@ -15,17 +14,12 @@ from bsim_plugin.models.utils import (attach_mix_info, mixup, pair_indices,
 from helpers import tiny_base_cfg
 
 
-@pytest.fixture(autouse=True)
-def no_schedule():
-    # No runner: the ramp reads iter / max_iters from the message hub.
-    hub = MessageHub.get_current_instance()
-    hub.update_info('iter', 0)
-    hub.update_info('max_iters', 0)
-
-
 def build(**kwargs):
     torch.manual_seed(0)
-    return MODELS.build(tiny_base_cfg('sane', norm='GN', **kwargs))
+    model = MODELS.build(tiny_base_cfg('sane', norm='GN', **kwargs))
+    # No runner (no TrainProgressHook): the ramp stays at its start.
+    model.train_progress = (0, 0)
+    return model
 
 
 def sane_batch(n=6, seed=0, size=12):
@@ -191,9 +185,7 @@ def test_gradient_reaches_the_online_encoder_only():
                                           (25, 10 - 9.5 * (1 + 2**-0.5) / 2)])
 def test_mu_follows_a_cosine_ramp(it, expected):
     model = build(mu_start=0.5, mu_end=10.0)
-    hub = MessageHub.get_current_instance()
-    hub.update_info('max_iters', 100)
-    hub.update_info('iter', it)
+    model.train_progress = (it, 100)
     assert model.current_mu() == pytest.approx(expected)
 
 
@@ -242,3 +234,11 @@ def test_no_mixture_preprocessor_needed_without_mixup():
                   data_preprocessor=dict(type='SelfSupDataPreprocessor'))
     inputs, samples, _, _ = sane_batch()
     assert set(model.loss(inputs[:2], samples)) == {'loss_sim', 'sane_mu'}
+
+
+def test_training_without_the_progress_hook_is_a_clear_error():
+    model = build()
+    model.train_progress = None
+    views, samples = sane_batch()[:2]
+    with pytest.raises(RuntimeError, match='TrainProgressHook'):
+        model.loss(views, samples)

@@ -22,6 +22,7 @@ Each run is a subprocess (a clean Runner, its own wall time); progress goes
 to the terminal and the full log to ``work_dirs/quality/``.
 """
 import argparse
+import copy
 import datetime
 import hashlib
 import json
@@ -109,9 +110,35 @@ def build_config(config: str, cfg_options: Optional[dict] = None):
     return cfg
 
 
-def config_digest(cfg) -> str:
-    """A short hash of everything that defines a run but its seed."""
-    text = cfg.pretty_text
+def recipe_text(cfg) -> str:
+    """The config's text less runtime parts that never change a run's
+    numbers, normalised away so that adding them keeps every recorded
+    digest: the atomic checkpoint writer (``AtomicCheckpointHook`` is
+    mmengine's ``CheckpointHook`` writing atomically) and
+    ``TrainProgressHook`` (it hands SANE and InterCLR the schedule position
+    they read from mmengine's message hub before)."""
+    cfg = copy.deepcopy(cfg)
+    checkpoint = (cfg.get('default_hooks') or {}).get('checkpoint')
+    if checkpoint and checkpoint.get('type') == 'AtomicCheckpointHook':
+        checkpoint['type'] = 'CheckpointHook'
+    if cfg.get('custom_hooks') is not None:
+        cfg.custom_hooks = [
+            h for h in cfg.custom_hooks if h.get('type') != 'TrainProgressHook'
+        ]
+    return cfg.pretty_text
+
+
+def config_digest(cfg, revision: Optional[str] = None) -> str:
+    """A short hash of everything that defines a run but its seed
+    (:func:`recipe_text`).
+
+    ``revision`` (an entry's ``revision`` key) stands for a change of the
+    method's code that its config does not show (a corrected loss, say): a
+    new revision makes the entry's earlier records stale, so it runs again.
+    """
+    text = recipe_text(cfg)
+    if revision:
+        text += f'\nrevision: {revision}'
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
@@ -239,7 +266,7 @@ def run_entry(proto: dict, entry: dict, seed: int, work_root: str,
     from bsim_plugin.apis import prepare_config_data
     start = time.time()
     cfg = build_config(entry['config'], entry['cfg_options'])
-    digest = config_digest(cfg)
+    digest = config_digest(cfg, entry.get('revision'))
     cfg.randomness = dict(seed=seed)
     cfg.work_dir = osp.join(work_root, proto['name'], entry['name'],
                             f'seed{seed}')
@@ -381,7 +408,7 @@ def entry_digests(proto: dict) -> Dict[str, Optional[str]]:
     digests = {}
     for e in proto['entries']:
         cfg = build_config(e['config'], e['cfg_options'])
-        digests[e['name']] = config_digest(cfg)
+        digests[e['name']] = config_digest(cfg, e.get('revision'))
         digests.setdefault('untrained', model_digest(cfg))
     return digests
 

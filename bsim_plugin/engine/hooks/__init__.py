@@ -1,9 +1,10 @@
 from .initial_validation_hook import InitialValidationHook
 from .interclr_memory_hook import InterCLRMemoryHook
 from .rng_state_hook import RNGStateHook
+from .train_progress_hook import TrainProgressHook
 from .weights_only_checkpoint_hook import WeightsOnlyCheckpointHook
 
 __all__ = [
     'InitialValidationHook', 'RNGStateHook', 'WeightsOnlyCheckpointHook',
-    'InterCLRMemoryHook'
+    'InterCLRMemoryHook', 'TrainProgressHook'
 ]

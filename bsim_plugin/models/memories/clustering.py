@@ -18,6 +18,16 @@ from ...utils.neighbours import faiss_available
 BACKENDS = ('auto', 'faiss', 'torch')
 
 
+def _argmax_scores(feats: torch.Tensor, centroids: torch.Tensor,
+                   bias: torch.Tensor, chunk: int) -> torch.Tensor:
+    """``(N,)`` argmax over ``feats @ centroids.T + bias``, in row chunks."""
+    out = torch.empty(len(feats), dtype=torch.long, device=feats.device)
+    for start in range(0, len(feats), chunk):
+        block = feats[start:start + chunk]
+        out[start:start + chunk] = (block @ centroids.t() + bias).argmax(1)
+    return out
+
+
 @torch.no_grad()
 def nearest_centroid(feats: torch.Tensor,
                      centroids: torch.Tensor,
@@ -36,11 +46,23 @@ def nearest_centroid(feats: torch.Tensor,
     bias = -0.5 * (centroids * centroids).sum(1)
     if exclude is not None:
         bias = bias.masked_fill(exclude, float('-inf'))
-    out = torch.empty(len(feats), dtype=torch.long, device=feats.device)
-    for start in range(0, len(feats), chunk):
-        block = feats[start:start + chunk]
-        out[start:start + chunk] = (block @ centroids.t() + bias).argmax(1)
-    return out
+    return _argmax_scores(feats, centroids, bias, chunk)
+
+
+@torch.no_grad()
+def largest_dot_centroid(feats: torch.Tensor,
+                         centroids: torch.Tensor,
+                         chunk: int = 65536) -> torch.Tensor:
+    """``(N,)`` index of the centroid with the largest dot product with each
+    row: InterCLR's online re-labelling rule, ``argmax(centroids @ f)``.
+
+    The centroids are unnormalised member means of unit features, so a
+    tight cluster (a longer mean) wins over a loose one at the same angle:
+    this is not the Euclidean nearest centroid (:func:`nearest_centroid`,
+    which k-means uses).
+    """
+    bias = centroids.new_zeros(len(centroids))
+    return _argmax_scores(feats, centroids, bias, chunk)
 
 
 @torch.no_grad()

@@ -6,7 +6,9 @@ import torch.nn.functional as F
 from mmengine.dist import all_gather
 
 from ...utils.validation import check_int, check_number
-from .clustering import member_means, nearest_centroid, split_largest
+from .clustering import (largest_dot_centroid, member_means, nearest_centroid,
+                         split_largest)
+from .sampling import STRATEGIES
 
 
 class PseudoLabelMemory(nn.Module):
@@ -20,7 +22,8 @@ class PseudoLabelMemory(nn.Module):
 
     * :meth:`update` writes a step's keys by dataset index,
       ``m <- normalize((1 - mu) m + mu k)``, and re-labels those entries by
-      nearest centroid. Under DDP the indices and keys are gathered first
+      the largest dot product with the centroids (the official rule,
+      ``argmax(centroids @ m)``; k-means itself is Euclidean). Under DDP the indices and keys are gathered first
       and every process applies the same update: the memories stay
       identical without broadcasting them.
     * :meth:`recompute_centroids`: all centroids as member means (one
@@ -70,6 +73,35 @@ class PseudoLabelMemory(nn.Module):
     def __len__(self) -> int:
         return self.feats.size(0)
 
+    def check_sampling(self, owner: str, num_negatives: int, strategy: str,
+                       pool: int) -> int:
+        """Check a sampling setting against this memory, before training.
+
+        Args:
+            owner (str): the component that samples, first word of errors.
+            num_negatives (int): negatives per query; a query of the
+                smallest cluster must still find them among the others.
+            strategy (str): one of :data:`STRATEGIES`.
+            pool (int): ``P`` of ``semihard`` / ``semieasy``, at least
+                ``num_negatives``.
+
+        Returns:
+            int: the pool to draw from (at most the memory's length).
+        """
+        if strategy not in STRATEGIES:
+            raise ValueError(f'{owner}: negative_strategy must be one of '
+                             f'{STRATEGIES}, got negative_strategy='
+                             f'{strategy!r}')
+        check_int(owner, 'num_negatives', num_negatives)
+        check_int(owner, 'negative_pool', pool)
+        if strategy in ('semihard', 'semieasy') and pool < num_negatives:
+            raise ValueError(f'{owner}: negative_pool={pool} must be '
+                             f'>= num_negatives={num_negatives}')
+        if num_negatives > len(self) - self.min_cluster:
+            raise ValueError(f'{owner}: num_negatives={num_negatives} does '
+                             f'not fit a memory of {len(self)}')
+        return min(pool, len(self))
+
     @torch.no_grad()
     def fill(self, feats: torch.Tensor, labels: torch.Tensor,
              centroids: torch.Tensor) -> None:
@@ -99,8 +131,8 @@ class PseudoLabelMemory(nn.Module):
             keys (Tensor): ``(n, D)`` their keys.
             gather (bool): gather ``idx`` and ``keys`` from every process
                 first (no-op without a process group). Defaults to True.
-            relabel (bool): re-label the written entries by nearest
-                centroid (online labels); ``False`` keeps their labels
+            relabel (bool): re-label the written entries by the largest
+                dot product with the centroids (online labels); ``False`` keeps their labels
                 (offline labels, re-clustered periodically). Defaults to
                 True.
 
@@ -116,7 +148,7 @@ class PseudoLabelMemory(nn.Module):
                           self.momentum * keys, dim=1)
         self.feats[idx] = new
         if relabel:
-            self.labels[idx] = nearest_centroid(new, self.centroids)
+            self.labels[idx] = largest_dot_centroid(new, self.centroids)
         return idx
 
     @torch.no_grad()

@@ -1,5 +1,4 @@
 from .bsim_latent import BSIMBYOL, BSIMSimSiam, LatentBSIMMixin
-from .bsim_mixin import BSIMMixin
 from .bsim_moco import BSIMMoCo
 from .bsim_simclr import BSIMSimCLR
 from .embedding_predict import EmbeddingPredictMixin
@@ -9,7 +8,7 @@ from .moco_keys import MoCoKeysMixin
 from .sane import SANE
 
 __all__ = [
-    'BSIMMixin', 'LatentBSIMMixin', 'BSIMSimCLR', 'BSIMMoCo', 'BSIMBYOL',
+    'LatentBSIMMixin', 'BSIMSimCLR', 'BSIMMoCo', 'BSIMBYOL',
     'BSIMSimSiam', 'EmbeddingPredictMixin', 'MixtureView', 'MixtureViewMixin',
     'MoCoKeysMixin', 'SANE', 'InterCLRMoCo'
 ]

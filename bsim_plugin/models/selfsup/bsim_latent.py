@@ -26,7 +26,9 @@ from mmpretrain.models.selfsup import BYOL, SimSiam
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
-from .bsim_mixin import BSIMMixin, MixtureView
+from ..utils.batch_norm import running_stats_frozen
+from .init_checks import checked_bsim_weight, init_bsim, require_latent_head
+from .mixture_view import MixtureViewMixin
 
 
 def weighted_mean(loss_module: CosineSimilarityLoss, pred: torch.Tensor,
@@ -42,7 +44,7 @@ def weighted_mean(loss_module: CosineSimilarityLoss, pred: torch.Tensor,
     return loss_module(pred, target, mask=weight) * total / weight.numel()
 
 
-class LatentBSIMMixin(BSIMMixin):
+class LatentBSIMMixin(MixtureViewMixin):
     """The BSIM term of BYOL and SimSiam (see the module docstring).
 
     Subclasses set :attr:`pair_factor`, the factor the base class puts on
@@ -51,34 +53,33 @@ class LatentBSIMMixin(BSIMMixin):
 
     pair_factor: float = 1.0
 
-    def check_latent_head(self) -> None:
-        loss_module = getattr(self.head, 'loss_module', None)
-        if not hasattr(self.head, 'predictor') or not isinstance(
-                loss_module, CosineSimilarityLoss):
-            raise TypeError(
-                f'{type(self).__name__}: head must be a LatentPredictHead '
-                'with a CosineSimilarityLoss, got '
-                f'{type(self.head).__name__} with '
-                f'{type(loss_module).__name__}')
-
-    def mixture_loss(self, view: MixtureView, z_mix: torch.Tensor,
+    def mixture_loss(self, inputs: List[torch.Tensor],
+                     data_samples: List[DataSample],
                      target: torch.Tensor) -> torch.Tensor:
-        """Weighted BSIM term for the mixture's projection ``z_mix``.
+        """Weighted BSIM term of the batch's mixture view.
+
+        The mixture (and the partners' key views of the pipeline form) are
+        encoded with their own batch statistics and write no BatchNorm
+        running statistics (:func:`running_stats_frozen`).
 
         Args:
-            view (MixtureView): the local mixture view.
-            z_mix (Tensor): ``(n, d)`` online projection of the mixture.
+            inputs (List[Tensor]): the views, the mixture after the clean
+                ones.
+            data_samples (List[DataSample]): the mixing information.
             target (Tensor): ``(n, d)`` targets of the batch's second views
                 (no gradient flows into them). In the pipeline form the
                 partners' targets are computed by :meth:`partner_targets`
                 and appended.
         """
+        view = self.mixture_view(inputs, data_samples, gather=False)
         partner = view.partner
-        if view.partner_views is not None:
-            partner = partner + target.size(0)
-            target = torch.cat(
-                [target, self.partner_targets(view.partner_views)])
-        pred = self.head.predictor([z_mix])[0]
+        with running_stats_frozen(self):
+            if view.partner_views is not None:
+                partner = partner + target.size(0)
+                target = torch.cat(
+                    [target, self.partner_targets(view.partner_views)])
+            z_mix = self.neck(self.backbone(view.images))[0]
+            pred = self.head.predictor([z_mix])[0]
         target = target.detach()
         loss = self.head.loss_module
         lam = view.lam.to(pred.dtype)
@@ -90,12 +91,6 @@ class LatentBSIMMixin(BSIMMixin):
     def partner_targets(self, images: torch.Tensor) -> torch.Tensor:
         """Targets of the partners' key views (pipeline form)."""
         raise NotImplementedError
-
-    def init_bsim(self, bsim_weight: float) -> None:
-        """Checks after the base class is built."""
-        self.check_latent_head()
-        self.check_mixture_preprocessor(bsim_weight)
-        self.bsim_weight = bsim_weight
 
 
 @MODELS.register_module()
@@ -127,7 +122,7 @@ class BSIMBYOL(LatentBSIMMixin, BYOL):
                  pretrained: Optional[str] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[Union[List[dict], dict]] = None) -> None:
-        bsim_weight = self.check_bsim_weight(bsim_weight)
+        bsim_weight = checked_bsim_weight(type(self).__name__, bsim_weight)
         super().__init__(
             backbone=backbone,
             neck=neck,
@@ -137,7 +132,7 @@ class BSIMBYOL(LatentBSIMMixin, BYOL):
             data_preprocessor=self.default_data_preprocessor(
                 data_preprocessor),
             init_cfg=init_cfg)
-        self.init_bsim(bsim_weight)
+        init_bsim(self, bsim_weight, require_latent_head)
 
     @torch.no_grad()
     def partner_targets(self, images: torch.Tensor) -> torch.Tensor:
@@ -163,9 +158,7 @@ class BSIMBYOL(LatentBSIMMixin, BYOL):
         losses = dict(loss_sim=self.pair_factor * (
             self.head.loss(z1, t2) + self.head.loss(z2, t1)))
         if self.bsim_weight > 0:
-            view = self.mixture_view(inputs, data_samples, gather=False)
-            z_mix = self.neck(self.backbone(view.images))[0]
-            losses['loss_bsim'] = self.mixture_loss(view, z_mix, t2)
+            losses['loss_bsim'] = self.mixture_loss(inputs, data_samples, t2)
         return losses
 
 
@@ -198,7 +191,7 @@ class BSIMSimSiam(LatentBSIMMixin, SimSiam):
                  pretrained: Optional[str] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[Union[List[dict], dict]] = None) -> None:
-        bsim_weight = self.check_bsim_weight(bsim_weight)
+        bsim_weight = checked_bsim_weight(type(self).__name__, bsim_weight)
         super().__init__(
             backbone=backbone,
             neck=neck,
@@ -207,7 +200,7 @@ class BSIMSimSiam(LatentBSIMMixin, SimSiam):
             data_preprocessor=self.default_data_preprocessor(
                 data_preprocessor),
             init_cfg=init_cfg)
-        self.init_bsim(bsim_weight)
+        init_bsim(self, bsim_weight, require_latent_head)
 
     @torch.no_grad()
     def partner_targets(self, images: torch.Tensor) -> torch.Tensor:
@@ -222,7 +215,5 @@ class BSIMSimSiam(LatentBSIMMixin, SimSiam):
         losses = dict(loss_sim=self.pair_factor * (
             self.head.loss(z1, z2) + self.head.loss(z2, z1)))
         if self.bsim_weight > 0:
-            view = self.mixture_view(inputs, data_samples, gather=False)
-            z_mix = self.neck(self.backbone(view.images))[0]
-            losses['loss_bsim'] = self.mixture_loss(view, z_mix, z2)
+            losses['loss_bsim'] = self.mixture_loss(inputs, data_samples, z2)
         return losses

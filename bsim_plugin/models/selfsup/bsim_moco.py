@@ -6,14 +6,15 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
 from ...utils.validation import check_int
-from ..heads.soft_target_contrastive_head import SoftTargetContrastiveHead
+from ..utils.batch_norm import running_stats_frozen
 from ..utils.key_set import columns_logits, queue_key_set
-from .bsim_mixin import BSIMMixin
+from .init_checks import checked_bsim_weight, init_bsim
+from .mixture_view import MixtureViewMixin
 from .moco_keys import MoCoKeysMixin
 
 
 @MODELS.register_module()
-class BSIMMoCo(BSIMMixin, MoCoKeysMixin, MoCo):
+class BSIMMoCo(MixtureViewMixin, MoCoKeysMixin, MoCo):
     r"""MoCo v2 with BSIM's spurious-positive pairs.
 
     `Beyond Single Instance Multi-view Unsupervised Representation Learning
@@ -36,7 +37,11 @@ class BSIMMoCo(BSIMMixin, MoCoKeysMixin, MoCo):
     :meth:`SoftTargetContrastiveHead.loss_per_positive` on the key set
     ``[batch keys | queue]``. Only the clean keys are enqueued. The loss is
     per process, as MoCo's (DDP averages the gradients); a partner is always
-    in the local batch.
+    in the local batch. The mixture (and, in the pipeline form, the
+    partners' key views) are encoded with their own batch statistics and
+    write no BatchNorm running statistics. On one process, give the
+    backbone ``norm_cfg=dict(type='SplitBN')``: MoCo's batch shuffle is a
+    plain permutation there (see :class:`SplitBatchNorm2d`).
 
     Args:
         backbone (dict): backbone config.
@@ -66,7 +71,7 @@ class BSIMMoCo(BSIMMixin, MoCoKeysMixin, MoCo):
                  pretrained: Optional[str] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[Union[List[dict], dict]] = None) -> None:
-        bsim_weight = self.check_bsim_weight(bsim_weight)
+        bsim_weight = checked_bsim_weight(type(self).__name__, bsim_weight)
         check_int(type(self).__name__, 'queue_len', queue_len)
         super().__init__(
             backbone=backbone,
@@ -79,12 +84,7 @@ class BSIMMoCo(BSIMMixin, MoCoKeysMixin, MoCo):
             data_preprocessor=self.default_data_preprocessor(
                 data_preprocessor),
             init_cfg=init_cfg)
-        if not isinstance(self.head, SoftTargetContrastiveHead):
-            raise TypeError(
-                'BSIMMoCo: head must be a SoftTargetContrastiveHead, got '
-                f'{type(self.head).__name__}')
-        self.check_mixture_preprocessor(bsim_weight)
-        self.bsim_weight = bsim_weight
+        init_bsim(self, bsim_weight)
 
     def loss(self, inputs: List[torch.Tensor],
              data_samples: List[DataSample],
@@ -115,8 +115,9 @@ class BSIMMoCo(BSIMMixin, MoCoKeysMixin, MoCo):
             view = self.mixture_view(inputs, data_samples, gather=False)
             if view.partner_views is not None:
                 # Pipeline form: the partners' keys follow the batch's.
-                batch_keys = torch.cat(
-                    [k, self.encode_keys(view.partner_views)])
+                with running_stats_frozen(self):
+                    partner_keys = self.encode_keys(view.partner_views)
+                batch_keys = torch.cat([k, partner_keys])
         # [batch keys | queue]: the queue's negatives are columns nk:.
         keys = queue_key_set(batch_keys, self.queue.clone())
         nk = batch_keys.size(0)
@@ -126,7 +127,9 @@ class BSIMMoCo(BSIMMixin, MoCoKeysMixin, MoCo):
                 columns_logits(logits, rows), logits[:, nk:]))
         if view is not None:
             partner_cols = view.partner + (n if nk > n else 0)
-            mix_logits = self.query(view.images) @ keys.t()
+            with running_stats_frozen(self):
+                q_mix = self.query(view.images)
+            mix_logits = q_mix @ keys.t()
             losses['loss_bsim'] = self.bsim_weight * \
                 self.head.loss_per_positive(
                     columns_logits(mix_logits, rows, partner_cols),

@@ -6,14 +6,15 @@ from mmpretrain.models.selfsup import SimCLR
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
-from ..heads.soft_target_contrastive_head import SoftTargetContrastiveHead
+from ..utils.batch_norm import running_stats_frozen
 from ..utils.dist import gather_with_grad
 from ..utils.targets import mixture_targets
-from .bsim_mixin import BSIMMixin
+from .init_checks import checked_bsim_weight, init_bsim
+from .mixture_view import MixtureViewMixin
 
 
 @MODELS.register_module()
-class BSIMSimCLR(BSIMMixin, SimCLR):
+class BSIMSimCLR(MixtureViewMixin, SimCLR):
     r"""SimCLR with BSIM's spurious-positive pairs.
 
     `Beyond Single Instance Multi-view Unsupervised Representation Learning
@@ -28,12 +29,17 @@ class BSIMSimCLR(BSIMMixin, SimCLR):
 
     where :math:`L_{SimCLR}` is SimCLR's unchanged NT-Xent on the clean views
     and :math:`L_{BSIM}` is a soft-target cross-entropy of the mixture's
-    embedding against all ``2N`` clean embeddings of the (global) batch, with
-    weight ``lam`` on instance ``i``'s second view and ``1 - lam`` on
-    instance ``j``'s. The mixture is encoded in its own forward pass, so the
-    clean views see the same BatchNorm statistics as in plain SimCLR. Under
-    DDP, embeddings are gathered as in mmpretrain's SimCLR (``GatherLayer``):
-    every process computes the loss of the global batch.
+    embedding (a query made of first views) against the ``N`` second-view
+    embeddings of the (global) batch, with target ``lam`` on instance
+    ``i``'s and ``1 - lam`` on instance ``j``'s and the other second views
+    as negatives (i-Mix's N-pair form, Un-Mix). The mixture's sources
+    ``v1_i`` and ``v1_j`` are not in its key set, so it is never pushed away
+    from them. The mixture is encoded in its own forward pass, normalised
+    with its own batch statistics without writing BatchNorm's running
+    statistics: the clean views see, and leave, the same statistics as in
+    plain SimCLR. Under DDP, embeddings are gathered as in mmpretrain's
+    SimCLR (``GatherLayer``): every process computes the loss of the global
+    batch.
 
     Args:
         backbone (dict): backbone config.
@@ -55,7 +61,7 @@ class BSIMSimCLR(BSIMMixin, SimCLR):
                  pretrained: Optional[str] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
-        bsim_weight = self.check_bsim_weight(bsim_weight)
+        bsim_weight = checked_bsim_weight(type(self).__name__, bsim_weight)
         super().__init__(
             backbone=backbone,
             neck=neck,
@@ -64,12 +70,7 @@ class BSIMSimCLR(BSIMMixin, SimCLR):
             data_preprocessor=self.default_data_preprocessor(
                 data_preprocessor),
             init_cfg=init_cfg)
-        if not isinstance(self.head, SoftTargetContrastiveHead):
-            raise TypeError(
-                'BSIMSimCLR: head must be a SoftTargetContrastiveHead, got '
-                f'{type(self.head).__name__}')
-        self.check_mixture_preprocessor(bsim_weight)
-        self.bsim_weight = bsim_weight
+        init_bsim(self, bsim_weight)
 
     def project(self, images: torch.Tensor) -> torch.Tensor:
         """L2-normalised projection ``z`` of a batch of images."""
@@ -107,17 +108,18 @@ class BSIMSimCLR(BSIMMixin, SimCLR):
             return losses
 
         view = self.mixture_view(inputs, data_samples)
-        z_mix = gather_with_grad(self.project(view.images))  # (N, d)
+        # Keys: the second views, row 2g + 1 of z for instance g.
+        keys, partner_cols = z[1::2], view.partner
+        with running_stats_frozen(self):
+            z_mix = gather_with_grad(self.project(view.images))  # (N, d)
+            if view.partner_views is not None:
+                # Pipeline form: the partners' key views follow the batch's.
+                keys = torch.cat(
+                    [keys, gather_with_grad(self.project(view.partner_views))])
+                partner_cols = z_mix.size(0) + view.partner
         rows = torch.arange(z_mix.size(0), device=z.device)
-        # Batch form: the partner's key is its second view, row 2j + 1 of z.
-        # Pipeline form: the partners' key views are encoded and appended.
-        keys, partner_cols = z, 2 * view.partner + 1
-        if view.partner_views is not None:
-            keys = torch.cat(
-                [z, gather_with_grad(self.project(view.partner_views))])
-            partner_cols = z.size(0) + view.partner
-        target = mixture_targets(view.lam, 2 * rows + 1, partner_cols,
-                                 keys.size(0), z.dtype)
+        target = mixture_targets(view.lam, rows, partner_cols, keys.size(0),
+                                 z.dtype)
         losses['loss_bsim'] = self.bsim_weight * self.head.loss(
             z_mix @ keys.t(), target)
         return losses

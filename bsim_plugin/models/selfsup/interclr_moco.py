@@ -3,17 +3,16 @@ from typing import Dict, List, Optional, Union
 import torch
 import torch.nn.functional as F
 from mmengine.dist import all_gather
-from mmengine.logging import MessageHub
 from mmengine.model import ExponentialMovingAverage
 from mmpretrain.models.selfsup import MoCo
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
 from ...utils.validation import check_int, check_number
-from ..heads.soft_target_contrastive_head import SoftTargetContrastiveHead
-from ..memories import (STRATEGIES, PseudoLabelMemory, label_index,
-                        memory_logits, sample_negatives, sample_positives)
+from ..memories import (PseudoLabelMemory, label_index, memory_logits,
+                        sample_negatives, sample_positives)
 from .embedding_predict import EmbeddingPredictMixin
+from .init_checks import checked_progress, require_soft_target_head
 from .moco_keys import MoCoKeysMixin
 
 
@@ -43,8 +42,9 @@ class InterCLRMoCo(EmbeddingPredictMixin, MoCoKeysMixin, MoCo):
       clean keys are enqueued, written into the memory by dataset index and
       re-labelled; the centroids are recomputed every
       ``centroid_interval`` iterations and small clusters dissolved every
-      iteration. The iteration is the runner's (``MessageHub``), so a
-      resumed run keeps the schedule.
+      iteration. The iteration is ``train_progress[0]``, which
+      :class:`TrainProgressHook` sets from the runner before every
+      iteration, so a resumed run keeps the schedule.
 
     The memory must be filled before training: :class:`InterCLRMemoryHook`
     does it (features of the whole data set + k-means) unless a checkpoint
@@ -114,19 +114,8 @@ class InterCLRMoCo(EmbeddingPredictMixin, MoCoKeysMixin, MoCo):
         if label_update not in ('online', 'offline'):
             raise ValueError(f"{name}: label_update must be 'online' or "
                              f"'offline', got label_update={label_update!r}")
-        if negative_strategy not in STRATEGIES:
-            raise ValueError(f'{name}: negative_strategy must be one of '
-                             f'{STRATEGIES}, got '
-                             f'negative_strategy={negative_strategy!r}')
-        for key, value in (('num_negatives', num_negatives),
-                           ('negative_pool', negative_pool),
-                           ('centroid_interval', centroid_interval),
-                           ('queue_len', queue_len)):
-            check_int(name, key, value)
-        if negative_strategy in ('semihard', 'semieasy') and \
-                negative_pool < num_negatives:
-            raise ValueError(f'{name}: negative_pool={negative_pool} must be '
-                             f'>= num_negatives={num_negatives}')
+        check_int(name, 'centroid_interval', centroid_interval)
+        check_int(name, 'queue_len', queue_len)
         check_int(name, 'warmup_iters', warmup_iters, ge=0)
         self.intra_weight = check_number(name, 'intra_weight', intra_weight,
                                          ge=0)
@@ -143,12 +132,7 @@ class InterCLRMoCo(EmbeddingPredictMixin, MoCoKeysMixin, MoCo):
             data_preprocessor=data_preprocessor,
             init_cfg=init_cfg)
         self.inter_head = MODELS.build(inter_head)
-        for key, module in (('head', self.head),
-                            ('inter_head', self.inter_head)):
-            if not isinstance(module, SoftTargetContrastiveHead):
-                raise TypeError(f'{name}: {key} must be a '
-                                'SoftTargetContrastiveHead, got '
-                                f'{type(module).__name__}')
+        require_soft_target_head(self, 'head', 'inter_head')
         self.inter_neck = None
         if inter_neck is not None:
             width = inter_neck.get('out_channels', feat_dim)
@@ -160,16 +144,15 @@ class InterCLRMoCo(EmbeddingPredictMixin, MoCoKeysMixin, MoCo):
             self.inter_neck_k = ExponentialMovingAverage(
                 self.inter_neck, momentum)
         self.memory = PseudoLabelMemory(feat_dim=feat_dim, **memory)
-        if num_negatives > len(self.memory) - self.memory.min_cluster:
-            raise ValueError(f'{name}: num_negatives={num_negatives} does not '
-                             f'fit a memory of {len(self.memory)}')
+        self.negative_pool = self.memory.check_sampling(
+            name, num_negatives, negative_strategy, negative_pool)
         self.num_negatives = num_negatives
         self.negative_strategy = negative_strategy
-        self.negative_pool = min(negative_pool, len(self.memory))
         self.warmup_iters = warmup_iters
         self.centroid_interval = centroid_interval
         self.label_update = label_update
         self.last_inter = None  # (positive, negatives) of the last step
+        self.train_progress = None  # (iter, max_iters): TrainProgressHook
 
     @torch.no_grad()
     def update_momentum_encoder(self) -> None:
@@ -189,8 +172,7 @@ class InterCLRMoCo(EmbeddingPredictMixin, MoCoKeysMixin, MoCo):
         return F.normalize(keys, dim=1)
 
     def current_iter(self) -> int:
-        it = MessageHub.get_current_instance().get_info('iter')
-        return 0 if it is None else int(it)
+        return checked_progress(self)[0]
 
     def loss(self, inputs: List[torch.Tensor],
              data_samples: List[DataSample],
@@ -202,17 +184,7 @@ class InterCLRMoCo(EmbeddingPredictMixin, MoCoKeysMixin, MoCo):
             data_samples (List[DataSample]): carry ``sample_idx``, the
                 dataset index of each sample (mmengine data sets add it).
         """
-        name = type(self).__name__
-        if not bool(self.memory.initialized):
-            raise RuntimeError(
-                f'{name}: the memory is empty; add '
-                "dict(type='InterCLRMemoryHook') to custom_hooks (it fills "
-                'it before training), or resume from a checkpoint')
-        if not data_samples or 'sample_idx' not in data_samples[0]:
-            raise ValueError(f'{name} needs the dataset index of each '
-                             'sample (sample_idx, packed by PackInputs)')
-        idx = torch.tensor([int(s.sample_idx) for s in data_samples],
-                           device=inputs[0].device)
+        idx = self.dataset_indices(data_samples, inputs[0].device)
         self.check_queue_fits(inputs[0].size(0))
         self.update_momentum_encoder()
         if self.inter_neck is None:
@@ -228,39 +200,76 @@ class InterCLRMoCo(EmbeddingPredictMixin, MoCoKeysMixin, MoCo):
         losses = dict(loss_intra=intra_w * self.head.loss_per_positive(
             (q * k).sum(1), q @ self.queue.clone().detach()))
         # This step's entries and keys from every process: the memory
-        # rows written below (gathered once, used by both).
+        # rows written after the losses (gathered once, used by both).
         written = torch.cat(all_gather(idx))
         written_keys = torch.cat(all_gather(k_inter))
         if inter_w > 0:
-            memory = self.memory
-            labels = memory.labels[idx]
-            with torch.no_grad():
-                sims = q_inter.detach() @ memory.feats.t()
-                index = label_index(memory.labels, memory.num_clusters)
-                pos = sample_positives(labels, memory.labels, index=index)
-                neg = sample_negatives(sims, labels, memory.labels,
-                                       self.num_negatives,
-                                       self.negative_strategy,
-                                       self.negative_pool, index=index)
-            self.last_inter = (pos, neg)
-            # The logits come from sims; their gradient is a weighted sum of
-            # the drawn rows, taking the rows written below as they are now.
-            drawn = torch.cat([pos[:, None], neg], dim=1)
-            logits = memory_logits(q_inter, sims, drawn, memory.feats,
-                                   written, memory.feats[written].clone())
-            losses['loss_inter'] = inter_w * self.inter_head.loss_per_positive(
-                logits[:, :1], logits[:, 1:])
+            losses['loss_inter'] = inter_w * self.inter_loss(
+                q_inter, idx, written)
         elif self.inter_neck is not None:
             # Warm-up: the separate inter neck takes part with a zero
             # gradient, so that DDP finds every parameter used.
             losses['loss_inter'] = 0.0 * q_inter.sum()
         # The state moves after the losses: queue, memory, clusters.
         self._dequeue_and_enqueue(k)
+        self.update_memory(written, written_keys, it)
+        return losses
+
+    def dataset_indices(self, data_samples: List[DataSample],
+                        device: torch.device) -> torch.Tensor:
+        """``(n,)`` dataset index of each sample, once the memory is
+        filled; clear errors otherwise."""
+        name = type(self).__name__
+        if not bool(self.memory.initialized):
+            raise RuntimeError(
+                f'{name}: the memory is empty; add '
+                "dict(type='InterCLRMemoryHook') to custom_hooks (it fills "
+                'it before training), or resume from a checkpoint')
+        if not data_samples or 'sample_idx' not in data_samples[0]:
+            raise ValueError(f'{name} needs the dataset index of each '
+                             'sample (sample_idx, packed by PackInputs)')
+        return torch.tensor([int(s.sample_idx) for s in data_samples],
+                            device=device)
+
+    def inter_loss(self, q_inter: torch.Tensor, idx: torch.Tensor,
+                   written: torch.Tensor) -> torch.Tensor:
+        """The inter branch (unweighted): each query against a positive of
+        its pseudo-label and ``num_negatives`` negatives of other labels,
+        drawn from the memory as it is before this step's write.
+
+        Args:
+            q_inter (Tensor): ``(n, D)`` inter queries.
+            idx (Tensor): ``(n,)`` their dataset indices.
+            written (Tensor): the global indices this step writes; the
+                gradient takes those rows as they are now.
+        """
+        memory = self.memory
+        labels = memory.labels[idx]
+        with torch.no_grad():
+            sims = q_inter.detach() @ memory.feats.t()
+            index = label_index(memory.labels, memory.num_clusters)
+            pos = sample_positives(labels, memory.labels, index=index)
+            neg = sample_negatives(sims, labels, memory.labels,
+                                   self.num_negatives, self.negative_strategy,
+                                   self.negative_pool, index=index)
+        self.last_inter = (pos, neg)
+        # The logits come from sims; their gradient is a weighted sum of the
+        # drawn rows.
+        drawn = torch.cat([pos[:, None], neg], dim=1)
+        logits = memory_logits(q_inter, sims, drawn, memory.feats, written,
+                               memory.feats[written].clone())
+        return self.inter_head.loss_per_positive(logits[:, :1], logits[:, 1:])
+
+    @torch.no_grad()
+    def update_memory(self, written: torch.Tensor, keys: torch.Tensor,
+                      it: int) -> None:
+        """The memory's upkeep after the losses: write the step's keys
+        (gathered from every process) and, with online labels, re-label
+        them, recompute the centroids every ``centroid_interval``
+        iterations and dissolve small clusters."""
         online = self.label_update == 'online'
-        self.memory.update(written, written_keys, gather=False,
-                           relabel=online)
+        self.memory.update(written, keys, gather=False, relabel=online)
         if online:
             if (it + 1) % self.centroid_interval == 0:
                 self.memory.recompute_centroids()
             self.memory.dissolve_small_clusters()
-        return losses

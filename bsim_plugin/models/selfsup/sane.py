@@ -3,16 +3,16 @@ from typing import Dict, List, Optional, Tuple, Union
 
 import torch
 from mmengine.dist import all_gather, get_rank
-from mmengine.logging import MessageHub
 from mmpretrain.models.selfsup import MoCo
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
 from ...utils.validation import check_int, check_number
-from ..heads.soft_target_contrastive_head import SoftTargetContrastiveHead
+from ..utils.batch_norm import running_stats_frozen
 from ..utils.key_set import queue_key_set
 from ..utils.mixer import mixup
 from ..utils.targets import refine_labels
+from .init_checks import checked_progress, require_soft_target_head
 from .mixture_view import MixtureViewMixin
 from .moco_keys import MoCoKeysMixin
 
@@ -35,9 +35,10 @@ class SANE(MixtureViewMixin, MoCoKeysMixin, MoCo):
     self-labeling refinery (:func:`refine_labels`) turns each sample's
     one-hot label into ``y_bar`` from its positive key's similarities to
     ``B`` at temperature ``tau * tau'``, with a strength ``mu`` that follows
-    a cosine ramp from ``mu_start`` to ``mu_end`` over training (read from
-    the runner's ``iter`` / ``max_iters``, so a resumed run continues it
-    exactly). Momentum mixup mixes each query image with its partner's
+    a cosine ramp from ``mu_start`` to ``mu_end`` over training (from
+    ``train_progress = (iter, max_iters)``, which :class:`TrainProgressHook`
+    sets from the runner before every iteration, so a resumed run continues
+    it exactly). Momentum mixup mixes each query image with its partner's
     key-side image, ``x' = theta x_i + (1 - theta) x~_k`` with
     ``theta ~ Beta(kappa, kappa)`` (the data preprocessor's mixer with
     ``mix_views=(0, 1)``), labelled ``theta y_bar_i + (1 - theta) y_bar_k``.
@@ -48,7 +49,10 @@ class SANE(MixtureViewMixin, MoCoKeysMixin, MoCo):
     with :math:`L` :meth:`SoftTargetContrastiveHead.loss` over ``B`` and
     ``y`` one-hot (``clean_target='onehot'``, the spec) or ``y_bar``
     (``'refined'``). With ``mu = 0`` and ``mixup_weight = 0`` it is MoCo v2
-    on the key set ``B``.
+    on the key set ``B``. The mixed query is encoded with its own batch
+    statistics and writes no BatchNorm running statistics. On one process,
+    give the backbone ``norm_cfg=dict(type='SplitBN')`` (see
+    :class:`SplitBatchNorm2d`).
 
     The "strong" variant of the paper mixes a third, strongly augmented view
     instead of the query view: a three-view pipeline and
@@ -123,11 +127,9 @@ class SANE(MixtureViewMixin, MoCoKeysMixin, MoCo):
             pretrained=pretrained,
             data_preprocessor=data_preprocessor,
             init_cfg=init_cfg)
-        if not isinstance(self.head, SoftTargetContrastiveHead):
-            raise TypeError(
-                f'{name}: head must be a SoftTargetContrastiveHead, got '
-                f'{type(self.head).__name__}')
+        require_soft_target_head(self)
         self.check_mixture_preprocessor(self.mixup_weight, 'mixup_weight')
+        self.train_progress = None  # (iter, max_iters): TrainProgressHook
         if self.mixup_weight > 0:
             self.check_momentum_mixup(self.data_preprocessor)
 
@@ -148,12 +150,10 @@ class SANE(MixtureViewMixin, MoCoKeysMixin, MoCo):
 
     def current_mu(self) -> float:
         """The refinery's strength now: a cosine ramp from ``mu_start`` at
-        iteration 0 to ``mu_end`` at ``max_iters`` (``mu_start`` when no
-        runner has set ``max_iters``)."""
-        hub = MessageHub.get_current_instance()
-        max_iters, it = hub.get_info('max_iters'), hub.get_info('iter')
-        progress = 0.0 if not max_iters or it is None else min(
-            it / max_iters, 1.0)
+        iteration 0 to ``mu_end`` at ``max_iters``, from
+        ``train_progress``."""
+        it, max_iters = checked_progress(self)
+        progress = min(it / max_iters, 1.0) if max_iters else 0.0
         return self.mu_end - (self.mu_end - self.mu_start) * (
             1 + math.cos(math.pi * progress)) / 2
 
@@ -209,8 +209,12 @@ class SANE(MixtureViewMixin, MoCoKeysMixin, MoCo):
                     'the pipeline (MixWithPartner)')
             target = mixup(refined.labels, refined.labels, view.lam,
                            view.partner)
+            # The mixed query normalises with its own batch statistics and
+            # leaves BatchNorm's running statistics to the clean views.
+            with running_stats_frozen(self):
+                q_mix = self.query(view.images)
             losses['loss_mm'] = self.mixup_weight * self.head.loss(
-                self.query(view.images) @ keys.t(), target)
+                q_mix @ keys.t(), target)
         losses['sane_mu'] = torch.tensor(mu, device=q.device)
         # Only the clean keys enter the queue.
         self._dequeue_and_enqueue(k)

@@ -1,3 +1,4 @@
+from .batch_norm import SplitBatchNorm2d, running_stats_frozen
 from .key_set import columns_logits, queue_key_set
 from .mixer import (InstanceMixer, MixResult, attach_mix_info,
                     collect_mix_info, cutmix, mixup, pair_indices)
@@ -7,5 +8,6 @@ from .targets import RefinedLabels, mixture_targets, refine_labels
 __all__ = [
     'InstanceMixer', 'MixResult', 'attach_mix_info', 'collect_mix_info',
     'cutmix', 'mixup', 'pair_indices', 'mixture_targets', 'queue_key_set',
-    'columns_logits', 'StrictPretrainedInit', 'RefinedLabels', 'refine_labels'
+    'columns_logits', 'StrictPretrainedInit', 'RefinedLabels', 'refine_labels',
+    'SplitBatchNorm2d', 'running_stats_frozen'
 ]
