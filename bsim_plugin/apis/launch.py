@@ -5,6 +5,7 @@ import os
 import torch
 import torch.distributed as torch_dist
 from mmengine.config import Config
+from mmengine.logging import print_log
 
 from ..datasets.fashion_mnist import prepare_fashion_mnist
 
@@ -59,16 +60,29 @@ def prepare_config_data(cfg: Config) -> None:
     Fashion-MNIST configs get their idx files from the project data
     directory, the Debian package or a download (see
     :func:`prepare_fashion_mnist`); a clear error says how to get them
-    otherwise.
+    otherwise. A ``data_root`` holding ``.gz`` files, or one that cannot be
+    written, is replaced in ``cfg`` by the unpacked copy in the project's
+    cache folder: nothing is written into it.
     """
-    roots = set()
+    nodes = {}
     for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         for node in _datasets(cfg.get(key) or {}):
             if node.get('type') == 'FashionMNIST':
-                roots.add(node.get('data_root') or node.get('data_prefix'))
-    for root in sorted(r for r in roots if r):
-        prepare_fashion_mnist(root, download=os.environ.get(
+                root = node.get('data_root') or node.get('data_prefix')
+                if isinstance(root, str) and root:
+                    nodes.setdefault(root, []).append(node)
+    for root in sorted(nodes):
+        ready = prepare_fashion_mnist(root, download=os.environ.get(
             'BSIM_NO_DOWNLOAD', '0') != '1')
+        if ready == root:
+            continue
+        # A folder of .gz files or one that cannot be written: the data
+        # sets read the unpacked copy in the cache instead.
+        print_log(f'Fashion-MNIST: {root} is read through the unpacked '
+                  f'copy in {ready}', logger='current')
+        for node in nodes[root]:
+            node['data_root' if node.get('data_root') else
+                 'data_prefix'] = ready
 
 
 def shutdown_distributed() -> None:

@@ -1,3 +1,4 @@
+import os
 import os.path as osp
 
 import pytest
@@ -34,3 +35,32 @@ def test_missing_data_says_how_to_get_it(tmp_path):
     assert 'apt-get install dataset-fashion-mnist' in message
     assert str(tmp_path / 'nothing') in message
     assert 'BSIM_FASHION_MNIST_DIR' in message
+
+
+def test_a_read_only_folder_of_gz_files_is_never_written(
+        tmp_path, monkeypatch):
+    """data_root set to a folder of .gz files (as the Debian package's):
+    training reads them through an unpacked copy in the project's cache and
+    writes nothing into that folder (read-only here; as root the mode would
+    not stop a write, so the test compares the folder's contents)."""
+    from mmengine.runner import Runner
+
+    from bsim_plugin.apis import prepare_config_data
+    from helpers import tiny_config
+    src = make_fashion_like(str(tmp_path / 'system'), compress=True)
+    before = sorted(os.listdir(src))
+    cache = tmp_path / 'cache'
+    monkeypatch.setenv('BSIM_CACHE_DIR', str(cache))
+    os.chmod(src, 0o555)
+    try:
+        cfg = tiny_config(str(tmp_path / 'work'), src, max_epochs=1)
+        prepare_config_data(cfg)
+        runner = Runner.from_cfg(cfg)
+        runner.train()
+    finally:
+        os.chmod(src, 0o755)
+    assert sorted(os.listdir(src)) == before
+    root = cfg.train_dataloader.dataset.data_root
+    assert root.startswith(str(cache)) and sorted(os.listdir(root)) == \
+        sorted(FILES)
+    assert runner.iter == 4

@@ -125,3 +125,51 @@ def test_moco_trains_on_the_mined_pairs(tmp_path, pretrained,
     assert not torch.equal(before['backbone.conv1.weight'],
                            after['backbone.conv1.weight'])
     assert DATASETS.get('SemanticPairDataset') is type(dataset)
+
+
+def test_a_missing_output_folder_is_created_before_the_work(tmp_path,
+                                                            pretrained):
+    config, checkpoint, _ = pretrained
+    out = str(tmp_path / 'new' / 'pairs' / 'p.npz')
+    mine_pairs.main([config, checkpoint, '--out', out, '--k', '2'])
+    assert len(load_pairs(out)[0]) == 64
+
+
+def test_an_unwritable_output_stops_before_embedding(tmp_path, pretrained,
+                                                     capsys):
+    config, checkpoint, _ = pretrained
+    blocker = tmp_path / 'a_file'
+    blocker.write_text('')
+    with pytest.raises(SystemExit, match='cannot write --out'):
+        mine_pairs.main([config, checkpoint, '--out',
+                         str(blocker / 'p.npz')])
+    assert 'embedding' not in capsys.readouterr().out
+
+
+def test_zero_pairs_are_refused_with_the_numbers(tmp_path, pretrained):
+    config, checkpoint, _ = pretrained
+    out = str(tmp_path / 'p.npz')
+    with pytest.raises(SystemExit) as err:
+        mine_pairs.main([config, checkpoint, '--out', out, '--k', '2',
+                         '--threshold', '1.0'])
+    message = str(err.value)
+    assert 'no pair to write: of the 64 neighbour pairs (k=2, 32 images)' \
+        in message
+    assert '0 reach --threshold 1' in message
+    assert 'the highest similarity is 0.' in message
+    assert not osp.exists(out)
+
+
+def test_a_checkpoint_of_another_depth_is_named_in_full(
+        tmp_path, pretrained):
+    config, _, cfg = pretrained
+    model_cfg = cfg.model.copy()
+    model_cfg.backbone.depth = 34
+    model_cfg.setdefault('data_preprocessor', cfg.data_preprocessor)
+    deeper = str(tmp_path / 'r34.pth')
+    torch.save(dict(state_dict=MODELS.build(model_cfg).state_dict()), deeper)
+    with pytest.raises(SystemExit) as err:
+        mine_pairs.main([config, deeper, '--out', str(tmp_path / 'p.npz')])
+    message = str(err.value)
+    assert 'not in the model (of layer1.2, layer2.2, ' in message
+    assert 'depth=18' in message and '(depth 34)' in message

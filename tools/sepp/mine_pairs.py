@@ -22,8 +22,11 @@ stored in the file.
 import argparse
 import hashlib
 import json
+import os
+import os.path as osp
 import resource
 import sys
+import tempfile
 import time
 
 import torch
@@ -43,16 +46,21 @@ from bsim_plugin.utils.backbone_export import (SOURCES, ExportError,
                                                backbone_state,
                                                load_checkpoint_state)
 from bsim_plugin.utils.neighbours import BACKENDS, cosine_topk
+from bsim_plugin.utils.strict_load import StateMismatch, load_strictly
 
 WRAPPERS = ('SemanticPairDataset', 'MixturePairDataset')
 
 
-def parse_args(argv=None):
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('config')
+    parser.add_argument('config', help='names the model (backbone, data '
+                        'preprocessor) and the data set to mine '
+                        '(train_dataloader.dataset)')
     parser.add_argument('checkpoint', help='a pre-training checkpoint of '
                         'the plugin, or an exported backbone')
-    parser.add_argument('--out', required=True, help='the pairs file (.npz)')
+    parser.add_argument('--out', required=True,
+                        help='the pairs file (.npz); its folder is created '
+                        'if missing')
     parser.add_argument('--k', type=int, default=5,
                         help='neighbours per image (default 5)')
     parser.add_argument('--threshold', type=float, default=None,
@@ -61,22 +69,75 @@ def parse_args(argv=None):
                         help='keep (i, j) only if i is among j\'s k '
                         'neighbours too')
     parser.add_argument('--source', choices=sorted(SOURCES),
-                        default='online')
-    parser.add_argument('--backend', choices=BACKENDS, default='auto')
+                        default='online',
+                        help='which backbone of a pre-training checkpoint: '
+                        'the online encoder (default) or the momentum / '
+                        'target copy')
+    parser.add_argument('--backend', choices=BACKENDS, default='auto',
+                        help='nearest-neighbour search: faiss, torch, or '
+                        'auto (faiss when installed; default)')
     parser.add_argument('--max-mib', type=int, default=256,
                         help='memory of one similarity block (torch search)')
-    parser.add_argument('--device', default='cpu')
-    parser.add_argument('--batch-size', type=int, default=256)
-    parser.add_argument('--num-workers', type=int, default=0)
-    parser.add_argument('--resize', type=int, default=256)
-    parser.add_argument('--crop', type=int, default=224)
+    parser.add_argument('--device', default='cpu',
+                        help='where to embed, e.g. cpu or cuda:0 (default '
+                        'cpu)')
+    parser.add_argument('--batch-size', type=int, default=256,
+                        help='images per forward pass (default 256)')
+    parser.add_argument('--num-workers', type=int, default=0,
+                        help='data loader workers (default 0)')
+    parser.add_argument('--resize', type=int, default=256,
+                        help='short side for images read from files, when '
+                        'the config has no test_pipeline (default 256)')
+    parser.add_argument('--crop', type=int, default=224,
+                        help='centre crop after --resize (default 224)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings, key=value')
-    return parser.parse_args(argv)
+    return parser
+
+
+def parse_args(argv=None):
+    return build_parser().parse_args(argv)
 
 
 def fail(message: str):
     sys.exit(f'error: {message}')
+
+
+def prepare_output(out: str) -> None:
+    """Create the output folder and make sure a file can be written there,
+    before any embedding or search."""
+    if osp.isdir(out):
+        fail(f'--out {out} is a folder; give the pairs file, e.g. '
+             f'{osp.join(out, "pairs.npz")}')
+    folder = osp.dirname(osp.abspath(out))
+    try:
+        os.makedirs(folder, exist_ok=True)
+        probe = tempfile.NamedTemporaryFile(dir=folder, prefix='.mine_pairs',
+                                            delete=True)
+        probe.close()
+    except OSError as e:
+        fail(f'cannot write --out {out}: {e.strerror or e} ({folder})')
+
+
+def no_pairs_reason(sims, index, args) -> str:
+    """Why no pair was kept, in numbers."""
+    n, k = index.shape
+    flat = sims.reshape(-1).float()
+    words = [f'no pair to write: of the {n * k} neighbour pairs (k={k}, '
+             f'{n} images)']
+    if args.threshold is not None:
+        above = int((flat >= args.threshold).sum())
+        top = float(flat.max())
+        # Enough digits to show the highest is below the threshold.
+        shown = f'{top:.4f}' if round(top, 4) < args.threshold else repr(top)
+        words.append(f'{above} reach --threshold {args.threshold:g} (the '
+                     f'highest similarity is {shown}, the median '
+                     f'{float(flat.median()):.4f})')
+    if args.mutual:
+        mutual = len(select_pairs(sims, index, None, True)[0])
+        words.append(f'{mutual} are mutual neighbours')
+    return ', '.join(words) + '; lower --threshold (or drop --mutual, or ' \
+        'raise --k)'
 
 
 def mined_dataset_cfg(cfg: Config) -> dict:
@@ -148,6 +209,7 @@ def main(argv=None):
         fail(f'--k must be >= 1, got {args.k}')
     if args.threshold is not None and not -1 <= args.threshold <= 1:
         fail(f'--threshold is a cosine in [-1, 1], got {args.threshold}')
+    prepare_output(args.out)
     start = time.perf_counter()
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
@@ -163,10 +225,11 @@ def main(argv=None):
     model_cfg.setdefault('data_preprocessor', cfg.get('data_preprocessor'))
     model = revert_sync_batchnorm(MODELS.build(model_cfg))
     try:
-        model.backbone.load_state_dict(weights, strict=True)
-    except RuntimeError as e:
-        fail(f'{args.checkpoint} does not fit the backbone of {args.config}: '
-             f'{str(e).splitlines()[0]}')
+        load_strictly(model.backbone, weights,
+                      f'{args.checkpoint} does not fit the backbone of '
+                      f'{args.config}', model_cfg.get('backbone'))
+    except StateMismatch as e:
+        fail(str(e))
     model.to(args.device).eval()
 
     prepare_config_data(cfg)
@@ -193,6 +256,8 @@ def main(argv=None):
     search_s = time.perf_counter() - t0
     pairs, pair_sims = select_pairs(sims.cpu(), index.cpu(), args.threshold,
                                     args.mutual)
+    if len(pairs) == 0:
+        fail(no_pairs_reason(sims.cpu(), index.cpu(), args))
     report = pairs_report(pairs, n, labels_of(dataset))
     report.update(
         embed_s=round(embed_s, 1),

@@ -116,9 +116,30 @@ class InterCLRMemoryHook(Hook):
             out[r::world] = part[:count]
         return out
 
+    @staticmethod
+    def check_length(memory, num_images: int, restored: bool) -> None:
+        """One memory row per training image, or a clear error."""
+        if num_images == len(memory):
+            return
+        if restored:
+            raise ValueError(
+                f'InterCLRMemoryHook: the memory restored from the '
+                f'checkpoint has length {len(memory)}, the training data set '
+                f'{num_images} images: resume with the data set it was '
+                f'trained on ({len(memory)} images), or start a new run')
+        raise ValueError(
+            f'InterCLRMemoryHook: the memory has length {len(memory)}, '
+            f'the training data set {num_images} images: set '
+            'model.memory.length to the data set length')
+
     def before_train(self, runner) -> None:
         model = self._model(runner)
         if bool(model.memory.initialized):
+            # Rows are indexed by sample_idx: a data set of another length
+            # would index past the memory or train on stale rows.
+            self.check_length(model.memory,
+                              len(runner.train_dataloader.dataset),
+                              restored=True)
             runner.logger.info('InterCLRMemoryHook: memory restored from the '
                                'checkpoint')
             return
@@ -127,12 +148,10 @@ class InterCLRMemoryHook(Hook):
     def build(self, runner, model) -> None:
         """Embed the whole training set and cluster it into the memory."""
         memory = model.memory
+        self.check_length(memory, len(runner.train_dataloader.dataset),
+                          restored=False)
         feats = self.embed(runner, model)
-        if len(feats) != len(memory):
-            raise ValueError(
-                f'InterCLRMemoryHook: the memory has length {len(memory)}, '
-                f'the training data set {len(feats)} images: set '
-                'model.memory.length to the data set length')
+        self.check_length(memory, len(feats), restored=False)
         if get_rank() == 0:
             centroids, labels = kmeans(
                 feats, memory.num_clusters, iters=self.kmeans_iters,

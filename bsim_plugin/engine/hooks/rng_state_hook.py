@@ -4,7 +4,7 @@ from typing import Optional
 import numpy as np
 import torch
 from mmengine.dist import all_gather_object, get_rank, get_world_size
-from mmengine.hooks import Hook
+from mmengine.hooks import CheckpointHook, Hook
 from mmengine.logging import MMLogger
 from mmpretrain.registry import HOOKS
 
@@ -59,7 +59,7 @@ class RNGStateHook(Hook):
 
     def before_train(self, runner) -> None:
         for hook in runner.hooks:
-            if type(hook).__name__ == 'CheckpointHook' and not hook.by_epoch:
+            if isinstance(hook, CheckpointHook) and not hook.by_epoch:
                 self._iter_interval = hook.interval
         if self._pending is not None:
             set_rng_state(self._pending)

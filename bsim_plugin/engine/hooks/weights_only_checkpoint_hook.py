@@ -1,6 +1,8 @@
-from mmengine.hooks import Hook
+from mmengine.hooks import CheckpointHook, Hook
 from mmengine.logging.history_buffer import HistoryBuffer
 from mmpretrain.registry import HOOKS
+
+from .atomic_checkpoint_hook import AtomicCheckpointHook
 
 BUFFER_MARK = '__history_buffer__'
 
@@ -45,8 +47,24 @@ class WeightsOnlyCheckpointHook(Hook):
     ``HistoryBuffer``; this hook stores it as plain arrays and rebuilds it
     when a checkpoint is loaded (before mmengine's resume reads it). The
     NumPy array classes are allow-listed when the plugin is imported.
+
+    Every config with the plugin's runtime has this hook, also those that
+    inherit mmpretrain's runtime (and its plain ``CheckpointHook``, which a
+    second base file cannot override). So it also makes that
+    ``CheckpointHook`` an :class:`AtomicCheckpointHook` before the run: the
+    same settings, written atomically, and a resume that refuses another
+    run's checkpoint.
     """
     priority = 'VERY_LOW'
+
+    def before_run(self, runner) -> None:
+        for hook in runner.hooks:
+            if type(hook) is CheckpointHook:
+                # The subclass adds methods only, no state.
+                hook.__class__ = AtomicCheckpointHook
+                runner.logger.info(
+                    'WeightsOnlyCheckpointHook: CheckpointHook writes '
+                    'atomically (AtomicCheckpointHook)')
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         if 'message_hub' in checkpoint:

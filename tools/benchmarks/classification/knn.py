@@ -29,18 +29,29 @@ from bsim_plugin.evaluation import (extract_embeddings, knn_top1,
 from bsim_plugin.utils.backbone_export import (SOURCES, ExportError,
                                                backbone_state,
                                                load_checkpoint_state)
+from bsim_plugin.utils.strict_load import StateMismatch, load_strictly
+from bsim_plugin.utils.validation import check_int, check_number
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('config')
-    parser.add_argument('checkpoint')
+    parser.add_argument('config', help='a config with a kNN val set '
+                        '(val_dataloader.dataset of type KNNEvalDataset)')
+    parser.add_argument('checkpoint', help='a pre-training checkpoint or an '
+                        'exported backbone')
     parser.add_argument('--source', choices=sorted(SOURCES),
-                        default='online')
-    parser.add_argument('--k', type=int, help='defaults to the config\'s')
+                        default='online',
+                        help='which backbone of a pre-training checkpoint: '
+                        'the online encoder or the momentum / target copy')
+    parser.add_argument('--k', type=int,
+                        help='neighbours, an int >= 1 and at most the bank '
+                        'size (default: the config\'s val_evaluator.k, '
+                        'else 200)')
     parser.add_argument('--temperature', type=float,
-                        help='defaults to the config\'s')
-    parser.add_argument('--batch-size', type=int, default=256)
+                        help='vote temperature, > 0 (default: the '
+                        'config\'s val_evaluator.temperature, else 0.1)')
+    parser.add_argument('--batch-size', type=int, default=256,
+                        help='images per forward pass')
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--out', help='write the result as JSON here')
     return parser.parse_args(argv)
@@ -57,8 +68,18 @@ def main(argv=None):
                  "dataset must be dict(type='KNNEvalDataset', bank=..., "
                  f"query=...)), got type={knn_set.get('type')!r}")
     evaluator = cfg.get('val_evaluator') or {}
-    k = args.k or evaluator.get('k', 200)
-    temperature = args.temperature or evaluator.get('temperature', 0.1)
+    # None (not given) takes the config's value; 0 is a bad value.
+    k = args.k if args.k is not None else evaluator.get('k', 200)
+    temperature = (args.temperature if args.temperature is not None else
+                   evaluator.get('temperature', 0.1))
+    k_from = '--k' if args.k is not None else 'val_evaluator.k'
+    t_from = ('--temperature' if args.temperature is not None else
+              'val_evaluator.temperature')
+    try:
+        check_int('knn.py', k_from, k, ge=1)
+        check_number('knn.py', t_from, temperature, gt=0)
+    except ValueError as e:
+        sys.exit(f'error: {e}')
     try:
         weights = backbone_state(
             load_checkpoint_state(args.checkpoint), args.source,
@@ -69,14 +90,23 @@ def main(argv=None):
     model_cfg.setdefault('data_preprocessor', cfg.get('data_preprocessor'))
     model = revert_sync_batchnorm(MODELS.build(model_cfg))
     try:
-        model.backbone.load_state_dict(weights, strict=True)
-    except RuntimeError as e:
-        sys.exit(f'error: {args.checkpoint} does not fit the backbone of '
-                 f'{args.config}: {str(e).splitlines()[0]}')
+        load_strictly(model.backbone, weights,
+                      f'{args.checkpoint} does not fit the backbone of '
+                      f'{args.config}', model_cfg.get('backbone'))
+    except StateMismatch as e:
+        sys.exit(f'error: {e}')
     model.to(args.device).eval()
     prepare_config_data(cfg)
     bank, bank_y = load_image_arrays(knn_set['bank'])
     query, query_y = load_image_arrays(knn_set['query'])
+    if k > len(bank):
+        if args.k is not None:
+            sys.exit(f'error: knn.py: --k={k} is larger than the bank '
+                     f'({len(bank)} images)')
+        # The config's k, clipped as the val loop's kNN clips it.
+        print(f'val_evaluator.k={k} is larger than the bank: using '
+              f'k={len(bank)}')
+        k = len(bank)
     print(f'embedding {len(bank)} bank + {len(query)} query images',
           flush=True)
     feats = extract_embeddings(model, torch.cat([bank, query]),

@@ -129,9 +129,9 @@ def write_split(out, split, num, items, labels, size, max_objects, rng,
 def load_split(source: str, train: bool):
     from bsim_plugin.datasets import prepare_fashion_mnist
     from bsim_plugin.evaluation import load_image_arrays
-    prepare_fashion_mnist(source)
+    root = prepare_fashion_mnist(source)
     images, labels = load_image_arrays(
-        dict(type='FashionMNIST', data_root=source,
+        dict(type='FashionMNIST', data_root=root,
              split='train' if train else 'test', test_mode=not train,
              download=False))
     return images[:, 0].numpy(), labels.numpy()
@@ -157,16 +157,31 @@ def make(out, source='data/fashion_mnist', train=2000, test=500, size=112,
     return counts
 
 
+def build_parser() -> argparse.ArgumentParser:
+    # The docstring's first sentence (it spans two lines).
+    parser = argparse.ArgumentParser(
+        description=' '.join(__doc__.split('\n\n')[0].split()))
+    parser.add_argument('out', help='the folder to write (voc/ and '
+                        'annotations/ go in it)')
+    parser.add_argument('--source', default='data/fashion_mnist',
+                        help='the Fashion-MNIST folder (idx files or their '
+                        '.gz; default data/fashion_mnist, filled from the '
+                        'Debian package or a download when empty)')
+    parser.add_argument('--train', type=int, default=2000,
+                        help='training images (default 2000)')
+    parser.add_argument('--test', type=int, default=500,
+                        help='test images (default 500)')
+    parser.add_argument('--size', type=int, default=112,
+                        help='canvas side in pixels, >= 28 (default 112)')
+    parser.add_argument('--max-objects', type=int, default=3,
+                        help='items per image, 1 to this (default 3)')
+    parser.add_argument('--seed', type=int, default=0,
+                        help='random seed (default 0)')
+    return parser
+
+
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('out')
-    parser.add_argument('--source', default='data/fashion_mnist')
-    parser.add_argument('--train', type=int, default=2000)
-    parser.add_argument('--test', type=int, default=500)
-    parser.add_argument('--size', type=int, default=112)
-    parser.add_argument('--max-objects', type=int, default=3)
-    parser.add_argument('--seed', type=int, default=0)
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
     counts = make(args.out, args.source, args.train, args.test, args.size,
                   args.max_objects, args.seed)
     for split, (images, objects) in counts.items():
