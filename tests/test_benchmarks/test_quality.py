@@ -1,18 +1,16 @@
 """tools/benchmarks/quality.py: records, skipping, references and report."""
-import importlib.util
 import json
 import os.path as osp
 import statistics
+import sys
 
 import pytest
 
 from conftest import ROOT
 from helpers import tiny_config
 
-spec = importlib.util.spec_from_file_location(
-    'quality', osp.join(ROOT, 'tools', 'benchmarks', 'quality.py'))
-quality = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(quality)
+sys.path.append(osp.join(ROOT, 'tools', 'benchmarks'))
+import quality_tool as quality  # noqa: E402
 
 RECORD_FIELDS = {
     'protocol', 'entry', 'method', 'config', 'cfg_options', 'config_digest',

@@ -111,16 +111,18 @@ protocol = dict(
              budget="4 epochs = SePP's steps", config=_recipe.format(
                  'simsiam'), cfg_options=_epochs(4)),
         dict(name='sepp-mocov2', method='SePP-MoCo v2',
-             budget='2 epochs of 30,000 images + 30,000 pairs',
-             base=['mocov2', 'mocov2-4e'],
+             budget='2 epochs of 30,000 images + 30,000 pairs (= 4 epochs '
+             'of steps), plus the miner: MoCo v2, 2 epochs',
+             base=['mocov2-4e', 'mocov2'],
              config='configs/sepp/'
              'sepp-mocov2_resnet18_1xb128-coslr-2e_fashion-mnist-cpu.py',
              cfg_options={'train_dataloader.dataset.pairs_file':
                           _pairs},
              metafile=True),
         dict(name='sepp-simsiam', method='SePP-SimSiam',
-             budget='2 epochs of 30,000 images + 30,000 pairs',
-             base=['simsiam', 'simsiam-4e'],
+             budget='2 epochs of 30,000 images + 30,000 pairs (= 4 epochs '
+             'of steps), plus the miner: MoCo v2, 2 epochs',
+             base=['simsiam-4e', 'simsiam'],
              config='configs/sepp/'
              'sepp-simsiam_resnet18_1xb128-coslr-2e_fashion-mnist-cpu.py',
              cfg_options={'train_dataloader.dataset.pairs_file':

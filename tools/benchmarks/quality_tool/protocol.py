@@ -1,0 +1,170 @@
+"""Protocols: reading and checking one, and what defines each of its runs.
+
+A protocol is a config file (``configs/benchmarks/quality/*.py``) with a
+``protocol = dict(...)``: the data, the kNN settings, the seeds and the
+entries, each a pre-training config (method + recipe + budget) and the
+entries it is compared with. A run is known by the digest of its config
+(:func:`config_digest`), so a changed recipe is run again.
+"""
+import copy
+import hashlib
+import json
+import os
+import os.path as osp
+import sys
+from typing import Dict, List, Optional
+
+ROOT = osp.dirname(
+    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+REFERENCES = ('pixels', 'pixels-centred', 'untrained')
+REFERENCE_LABELS = {
+    'pixels': 'raw pixels',
+    'pixels-centred': 'centred pixels (train-split mean removed)',
+    'untrained': 'untrained backbone',
+}
+
+
+def abs_path(path: str) -> str:
+    """A path relative to the repository root made absolute."""
+    return path if osp.isabs(path) else osp.join(ROOT, path)
+
+
+def load_protocol(path: str) -> dict:
+    """Read and check a protocol file; every problem is named."""
+    from mmengine.config import Config
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'protocol file not found: {path}')
+    proto = Config.fromfile(path).get('protocol')
+    if proto is None:
+        raise KeyError(f'{path} defines no `protocol = dict(...)`')
+    proto = proto.to_dict()
+    for key in ('name', 'dataset', 'entries'):
+        if key not in proto:
+            raise KeyError(f'protocol {path} lacks "{key}"')
+    proto.setdefault('title', proto['name'])
+    proto.setdefault('seeds', [0, 1, 2])
+    proto.setdefault('knn', dict(k=200, temperature=0.1))
+    proto['path'] = osp.relpath(osp.abspath(path), ROOT)
+    names = [e.get('name') for e in proto['entries']]
+    if len(set(names)) != len(names) or None in names:
+        raise ValueError(f'protocol {path}: entry names must be unique and '
+                         f'set, got {names}')
+    for entry in proto['entries']:
+        _check_entry(path, entry, names)
+    return proto
+
+
+def _check_entry(path: str, entry: dict, names: List[str]) -> None:
+    """Complete one entry of a protocol in place, or name what is wrong."""
+    for key in ('method', 'config'):
+        if key not in entry:
+            raise KeyError(f'protocol {path}: entry {entry["name"]!r} '
+                           f'lacks "{key}"')
+    entry.setdefault('cfg_options', {})
+    entry.setdefault('budget', '')
+    base = entry.get('base')
+    bases = [] if base is None else [base] if isinstance(base, str) \
+        else list(base)
+    for name in bases:
+        if name not in names or name == entry['name']:
+            raise ValueError(
+                f'protocol {path}: entry {entry["name"]!r} has '
+                f'base={name!r}, which is not another entry')
+    entry['bases'] = bases
+    if not osp.isfile(abs_path(entry['config'])):
+        raise FileNotFoundError(
+            f'protocol {path}: entry {entry["name"]!r}: config not found: '
+            f'{entry["config"]}')
+
+
+def find_entry(proto: dict, name: str) -> dict:
+    for entry in proto['entries']:
+        if entry['name'] == name:
+            return entry
+    raise KeyError(f'protocol {proto["name"]} has no entry {name!r}; it has '
+                   f'{[e["name"] for e in proto["entries"]]}')
+
+
+def default_protocols() -> List[str]:
+    folder = osp.join(ROOT, 'configs', 'benchmarks', 'quality')
+    return sorted(
+        osp.join(folder, f) for f in os.listdir(folder)
+        if f.endswith('.py') and not f.startswith('_'))
+
+
+def build_config(config: str, cfg_options: Optional[dict] = None):
+    """The training config of one run, before seed and work dir are set."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(abs_path(config))
+    if cfg_options:
+        cfg.merge_from_dict(dict(cfg_options))
+    return cfg
+
+
+def recipe_text(cfg) -> str:
+    """The config's text less runtime parts that never change a run's
+    numbers, normalised away so that adding them keeps every recorded
+    digest: the atomic checkpoint writer (``AtomicCheckpointHook`` is
+    mmengine's ``CheckpointHook`` writing atomically) and
+    ``TrainProgressHook`` (it hands SANE and InterCLR the schedule position
+    they read from mmengine's message hub before)."""
+    cfg = copy.deepcopy(cfg)
+    checkpoint = (cfg.get('default_hooks') or {}).get('checkpoint')
+    if checkpoint and checkpoint.get('type') == 'AtomicCheckpointHook':
+        checkpoint['type'] = 'CheckpointHook'
+    if cfg.get('custom_hooks') is not None:
+        cfg.custom_hooks = [
+            h for h in cfg.custom_hooks if h.get('type') != 'TrainProgressHook'
+        ]
+    return cfg.pretty_text
+
+
+def config_digest(cfg, revision: Optional[str] = None) -> str:
+    """A short hash of everything that defines a run but its seed
+    (:func:`recipe_text`).
+
+    ``revision`` (an entry's ``revision`` key) stands for a change of the
+    method's code that its config does not show (a corrected loss, say): a
+    new revision makes the entry's earlier records stale, so it runs again.
+    """
+    text = recipe_text(cfg)
+    if revision:
+        text += f'\nrevision: {revision}'
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def model_digest(cfg) -> str:
+    """A short hash of the model and data preprocessor configs (what the
+    untrained reference depends on)."""
+    text = json.dumps(
+        dict(model=cfg.model.to_dict(),
+             data_preprocessor=(cfg.get('data_preprocessor') or {})),
+        sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def entry_digests(proto: dict) -> Dict[str, Optional[str]]:
+    """The config digest each record of a protocol must carry: entries the
+    digest of their config, the untrained reference that of the first
+    entry's model, the pixel references none."""
+    import bsim_plugin  # noqa: F401 (custom_imports in configs)
+    digests = {}
+    for e in proto['entries']:
+        cfg = build_config(e['config'], e['cfg_options'])
+        digests[e['name']] = config_digest(cfg, e.get('revision'))
+        digests.setdefault('untrained', model_digest(cfg))
+    return digests
+
+
+def budget_of(cfg) -> dict:
+    dataset = cfg.train_dataloader.dataset
+    indices = dataset.get('indices')
+    images = indices if isinstance(indices, int) else (
+        len(indices) if indices is not None else None)
+    return dict(
+        epochs=int(cfg.train_cfg.max_epochs),
+        train_images=images,
+        batch_size=int(cfg.train_dataloader.batch_size))

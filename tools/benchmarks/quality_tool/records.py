@@ -1,0 +1,90 @@
+"""The results store (one JSON line per run) and each record's provenance.
+
+Records are only ever appended; a run is known by its key (protocol, entry,
+seed, config digest), so a protocol can be filled over several sittings.
+"""
+import datetime
+import json
+import os
+import os.path as osp
+import platform
+import subprocess
+from typing import Dict, List
+
+from .protocol import ROOT
+
+RESULTS_DIR = osp.join(ROOT, 'tools', 'benchmarks', 'results')
+RESULTS = osp.join(RESULTS_DIR, 'quality.jsonl')
+SEARCH_RESULTS = osp.join(RESULTS_DIR, 'recipe_search.jsonl')
+
+
+def read_records(path: str) -> List[dict]:
+    if not osp.isfile(path):
+        return []
+    records = []
+    with open(path) as f:
+        for number, line in enumerate(f, 1):
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise ValueError(f'{path}:{number}: not a JSON record '
+                                 f'({exc})') from exc
+    return records
+
+
+def append_record(path: str, record: dict) -> None:
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    with open(path, 'a') as f:
+        f.write(json.dumps(record, sort_keys=True) + '\n')
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def record_key(record: dict) -> tuple:
+    return (record['protocol'], record['entry'], record['seed'],
+            record.get('config_digest'))
+
+
+def expected_key(proto: dict, name: str, seed: int, digests: Dict) -> tuple:
+    """The key the record of one (entry, seed) of a protocol will have."""
+    if name in ('pixels', 'pixels-centred'):
+        seed = 0  # no randomness
+    return (proto['name'], name, seed, digests.get(name))
+
+
+def _git(*args: str) -> str:
+    try:
+        return subprocess.run(['git', *args], cwd=ROOT, capture_output=True,
+                              text=True, timeout=30).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ''
+
+
+def _device() -> str:
+    import torch
+    if torch.cuda.is_available():
+        return torch.cuda.get_device_name()
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open('/proc/cpuinfo') as f:
+            names = [ln.split(':', 1)[1].strip() for ln in f
+                     if ln.startswith('model name')]
+        cpu = names[0] if names else cpu
+    except OSError:
+        pass
+    return f'CPU: {os.cpu_count()} cores ({cpu}), ' \
+           f'{torch.get_num_threads()} threads'
+
+
+def provenance() -> dict:
+    """Commit, date, device and torch version of a run, for its record."""
+    import torch
+    return dict(
+        commit=_git('rev-parse', '--short', 'HEAD') or 'unknown',
+        dirty=bool(_git('status', '--porcelain', '--untracked-files=no')),
+        date=datetime.date.today().isoformat(),
+        device=_device(),
+        torch=torch.__version__.split('+')[0])

@@ -1,0 +1,156 @@
+"""One run in this process: pre-train an entry and score it, or measure a
+reference, with the same kNN code on the same splits.
+
+Every run scores weighted kNN top-1 on the whole test split with the whole
+train split as the bank. :func:`run_child` is what each subprocess of
+:mod:`.schedule` executes; it prints the record as its last line.
+"""
+import json
+import os.path as osp
+import time
+
+from .protocol import (REFERENCE_LABELS, REFERENCES, budget_of, build_config,
+                       config_digest, find_entry, load_protocol,
+                       model_digest)
+from .records import provenance
+
+RECORD_PREFIX = 'QUALITY-RECORD '
+
+
+def split_arrays(proto: dict):
+    """(bank images, bank labels, query images, query labels): the whole
+    train split and the whole test split of the protocol's data set."""
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+
+    import bsim_plugin  # noqa: F401
+    from bsim_plugin.apis import prepare_config_data
+    from bsim_plugin.evaluation import load_image_arrays
+    init_default_scope('mmpretrain')
+    dataset = dict(proto['dataset'])
+    prepare_config_data(Config(dict(test_dataloader=dict(dataset=dataset))))
+    return (*load_image_arrays(dict(dataset, split='train', test_mode=False)),
+            *load_image_arrays(dict(dataset, split='test', test_mode=True)))
+
+
+def score_model(model, proto: dict, progress: bool = True, arrays=None):
+    """kNN top-1 of a model's embeddings; also the bank and query sizes."""
+    import torch
+
+    from bsim_plugin.evaluation import extract_embeddings, knn_top1
+    bank, bank_y, query, query_y = arrays or split_arrays(proto)
+    if progress:
+        print(f'[quality] embedding {len(bank)} bank + {len(query)} query '
+              'images', flush=True)
+    feats = extract_embeddings(model, torch.cat([bank, query]),
+                               progress=progress)
+    return knn_top1(feats[:len(bank)], bank_y, feats[len(bank):], query_y,
+                    **proto['knn']), len(bank), len(query)
+
+
+def run_entry(proto: dict, entry: dict, seed: int, work_root: str,
+              progress: bool = True) -> dict:
+    """Pre-train one entry with one seed and score it; returns the record."""
+    from mmengine.runner import Runner
+
+    import bsim_plugin  # noqa: F401
+    from bsim_plugin.apis import prepare_config_data
+    start = time.time()
+    cfg = build_config(entry['config'], entry['cfg_options'])
+    digest = config_digest(cfg, entry.get('revision'))
+    cfg.randomness = dict(seed=seed)
+    cfg.work_dir = osp.join(work_root, proto['name'], entry['name'],
+                            f'seed{seed}')
+    cfg.launcher = 'none'
+    cfg.experiment_name = f'{entry["name"]}_seed{seed}_{int(start)}'
+    # Train only: the protocol's own kNN (whole train split as the bank)
+    # replaces the config's periodic validation.
+    cfg.val_dataloader = cfg.val_evaluator = cfg.val_cfg = None
+    cfg.test_dataloader = cfg.test_evaluator = cfg.test_cfg = None
+    cfg.custom_hooks = [
+        h for h in cfg.get('custom_hooks', [])
+        if h.get('type') != 'InitialValidationHook'
+    ]
+    prepare_config_data(cfg)
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    train_s = time.time() - start
+    acc, bank, queries = score_model(runner.model, proto, progress)
+    return dict(
+        protocol=proto['name'],
+        entry=entry['name'],
+        method=entry['method'],
+        config=entry['config'],
+        cfg_options=entry['cfg_options'],
+        config_digest=digest,
+        seed=seed,
+        **budget_of(cfg),
+        train_s=round(train_s, 1),
+        wall_s=round(time.time() - start, 1),
+        knn_top1=round(acc, 2),
+        bank=bank,
+        queries=queries,
+        **proto['knn'],
+        **provenance())
+
+
+def _untrained(proto: dict, seed: int, arrays) -> tuple:
+    """kNN top-1 of the first entry's model as initialised, and what the
+    record says about that model."""
+    import torch
+    from mmengine.registry import init_default_scope
+    from mmpretrain.registry import MODELS
+    init_default_scope('mmpretrain')
+    entry = proto['entries'][0]
+    cfg = build_config(entry['config'], entry['cfg_options'])
+    torch.manual_seed(seed)
+    model_cfg = dict(cfg.model)
+    model_cfg.setdefault('data_preprocessor', cfg.get('data_preprocessor'))
+    model = MODELS.build(model_cfg)
+    model.init_weights()
+    acc = score_model(model, proto, arrays=arrays)[0]
+    backbone = cfg.model.backbone
+    return acc, dict(
+        config=entry['config'],
+        config_digest=model_digest(cfg),
+        init=('mmpretrain init_weights (kaiming conv, BN weight 1'
+              + (', zero_init_residual' if backbone.get(
+                  'zero_init_residual', True) else '') + ')'))
+
+
+def run_reference(proto: dict, name: str, seed: int) -> dict:
+    """One reference figure, by the same kNN code on the same splits."""
+    from bsim_plugin.evaluation import knn_top1, pixel_embeddings
+    start = time.time()
+    arrays = split_arrays(proto)
+    bank, bank_y, query, query_y = arrays
+    extra = dict(config_digest=None)
+    if name == 'untrained':
+        acc, info = _untrained(proto, seed, arrays)
+        extra.update(info)
+    else:
+        mean = bank.float().mean(0) if name == 'pixels-centred' else None
+        acc = knn_top1(pixel_embeddings(bank, mean), bank_y,
+                       pixel_embeddings(query, mean), query_y, **proto['knn'])
+    return dict(
+        protocol=proto['name'],
+        entry=name,
+        method=REFERENCE_LABELS[name],
+        seed=seed if name == 'untrained' else 0,
+        knn_top1=round(acc, 2),
+        bank=len(bank),
+        queries=len(query),
+        wall_s=round(time.time() - start, 1),
+        **extra,
+        **proto['knn'],
+        **provenance())
+
+
+def run_child(protocol: str, entry: str, seed: int, work_root: str) -> None:
+    """One run in this process; prints the record as the last line."""
+    proto = load_protocol(protocol)
+    if entry in REFERENCES:
+        record = run_reference(proto, entry, seed)
+    else:
+        record = run_entry(proto, find_entry(proto, entry), seed, work_root)
+    print(RECORD_PREFIX + json.dumps(record), flush=True)

@@ -1,0 +1,132 @@
+"""Statistics over the records of a protocol, and their Markdown tables.
+
+Everything here is pure: records in, rows or text out.
+"""
+import statistics
+from typing import Dict, Iterable, List, Optional
+
+from .protocol import REFERENCE_LABELS, REFERENCES
+
+
+def summarise(records: List[dict], proto: dict,
+              digests: Optional[Dict[str, str]]) -> List[dict]:
+    """Table rows of one protocol: references, then entries in order.
+
+    With ``digests`` only the records of each entry's current config count
+    (others are of an earlier recipe); ``None`` takes every record.
+    """
+    rows = []
+    names = list(REFERENCES) + [e['name'] for e in proto['entries']]
+    entries = {e['name']: e for e in proto['entries']}
+    for name in names:
+        recs = [r for r in records
+                if r['protocol'] == proto['name'] and r['entry'] == name]
+        if digests is not None:
+            recs = [r for r in recs
+                    if r.get('config_digest') == digests.get(name)]
+        if not recs:
+            continue
+        recs.sort(key=lambda r: r['seed'])
+        accs = [r['knn_top1'] for r in recs]
+        row = dict(
+            name=name,
+            label=REFERENCE_LABELS.get(name) or entries[name]['method'],
+            reference=name in REFERENCES,
+            seeds=[r['seed'] for r in recs],
+            accs=accs,
+            mean=statistics.fmean(accs),
+            std=statistics.stdev(accs) if len(accs) > 1 else 0.0,
+            wall_s=statistics.fmean(r['wall_s'] for r in recs),
+            last=recs[-1])
+        if name in entries:
+            entry = entries[name]
+            row.update(budget=entry['budget'], bases=entry['bases'],
+                       epochs=recs[-1].get('epochs'),
+                       train_images=recs[-1].get('train_images'),
+                       config=entry['config'])
+        rows.append(row)
+    by_name = {r['name']: r for r in rows}
+    for row in rows:
+        row['deltas'] = [
+            (by_name[b]['label'] + (f' ({by_name[b]["budget"]})'
+                                    if by_name[b].get('budget') else ''),
+             row['mean'] - by_name[b]['mean'])
+            for b in row.get('bases', []) if b in by_name
+        ]
+    return rows
+
+
+def date_span(records: Iterable[dict]) -> str:
+    """'first to last' date of some records, or the one date."""
+    dates = sorted({r['date'] for r in records})
+    return ' to '.join(dict.fromkeys([dates[0], dates[-1]]))
+
+
+def _reference_line(row: dict) -> str:
+    each = ', '.join(f'{a:.2f}' for a in row['accs'])
+    name = f'*{row["label"]}*'
+    if row['name'] == 'untrained':
+        name += f': {row["last"].get("init", "")}'
+    seeds = ('-' if row['name'] != 'untrained' else
+             f'{len(row["accs"])}: {each}')
+    value = (f'{row["mean"]:.2f}' if len(row['accs']) == 1 else
+             f'{row["mean"]:.2f} ± {row["std"]:.2f}')
+    return (f'| {name} | - | {value} | {seeds} | - | - | '
+            f'{row["wall_s"]:.0f} s |')
+
+
+def _entry_line(row: dict) -> str:
+    each = ', '.join(f'{a:.2f}' for a in row['accs'])
+    delta = '; '.join(f'{d:+.2f} vs {label}'
+                      for label, d in row['deltas']) or '-'
+    images = row.get('train_images') or 'all'
+    # One seed has no spread: say so rather than print 0.
+    spread = (f' ± {row["std"]:.2f}' if len(row['accs']) > 1 else
+              ' (1 seed)')
+    return (f'| [{row["label"]}]({row["config"]}) | {row["budget"] or "-"} | '
+            f'**{row["mean"]:.2f}**{spread} | '
+            f'{len(row["accs"])}: {each} | {delta} | '
+            f'{row["epochs"]} x {images} | '
+            f'{row["wall_s"] / 60:.1f} min |')
+
+
+def render_table(proto: dict, rows: List[dict]) -> str:
+    """The README table of one protocol, with where and when it was run."""
+    lines = [
+        f'**{proto["title"]}** (protocol `{proto["path"]}`; weighted kNN '
+        f'top-1, k={proto["knn"]["k"]}, T={proto["knn"]["temperature"]}, '
+        'bank: the whole train split, queries: the whole test split; mean '
+        '± sample standard deviation over seeds)', '',
+        '| method | budget | kNN top-1 (%) | seeds: each | vs base | '
+        'epochs x images | wall time / run |',
+        '| --- | --- | --- | --- | --- | --- | --- |'
+    ]
+    lines += [_reference_line(row) if row['reference'] else _entry_line(row)
+              for row in rows]
+    last = [r['last'] for r in rows]
+    if last:
+        devices = sorted({r['device'] for r in last})
+        commits = sorted({r['commit'] for r in last})
+        lines += ['', f'Measured on {"; ".join(devices)}, '
+                  f'{date_span(last)}, commit(s) {", ".join(commits)}.']
+    return '\n'.join(lines)
+
+
+def render_search(records: List[dict]) -> str:
+    """The recipe-search runs, in the order they were made."""
+    lines = [
+        '| # | run (what changed) | seed | epochs x images | batch | '
+        'train / total time | kNN top-1 (%) |',
+        '| --- | --- | --- | --- | --- | --- | --- |'
+    ]
+    for number, r in enumerate(records, 1):
+        lines.append(
+            f'| {number} | {r["entry"]} | {r["seed"]} | {r["epochs"]} x '
+            f'{r["train_images"] or "all"} | {r["batch_size"]} | '
+            f'{r["train_s"] / 60:.1f} / {r["wall_s"] / 60:.1f} min | '
+            f'{r["knn_top1"]:.2f} |')
+    if records:
+        lines += ['', f'Weighted kNN as in the protocol (whole train split as '
+                  f'the bank, whole test split); {records[-1]["device"]}; '
+                  f'{date_span(records)}.']
+    return '\n'.join(lines)
