@@ -14,6 +14,8 @@ import os.path as osp
 import sys
 from typing import Dict, List, Optional
 
+from .curve import check_curve
+
 ROOT = osp.dirname(
     osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 if ROOT not in sys.path:
@@ -47,6 +49,7 @@ def load_protocol(path: str) -> dict:
     proto.setdefault('title', proto['name'])
     proto.setdefault('seeds', [0, 1, 2])
     proto.setdefault('knn', dict(k=200, temperature=0.1))
+    proto['curve'] = check_curve(path, proto.get('curve'))
     proto['path'] = osp.relpath(osp.abspath(path), ROOT)
     names = [e.get('name') for e in proto['entries']]
     if len(set(names)) != len(names) or None in names:

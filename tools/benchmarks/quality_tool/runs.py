@@ -12,6 +12,7 @@ import time
 from .protocol import (REFERENCE_LABELS, REFERENCES, budget_of, build_config,
                        config_digest, find_entry, load_protocol,
                        model_digest)
+from .curve import KNNCurveHook, curve_arrays
 from .records import provenance
 
 RECORD_PREFIX = 'QUALITY-RECORD '
@@ -73,9 +74,22 @@ def run_entry(proto: dict, entry: dict, seed: int, work_root: str,
     ]
     prepare_config_data(cfg)
     runner = Runner.from_cfg(cfg)
+    arrays = curve_hook = None
+    if proto.get('curve'):
+        arrays = split_arrays(proto)
+        curve_hook = KNNCurveHook(
+            curve_arrays(arrays, proto['curve']), proto['curve']['interval'],
+            proto['knn'])
+        runner.register_hook(curve_hook)
     runner.train()
     train_s = time.time() - start
-    acc, bank, queries = score_model(runner.model, proto, progress)
+    acc, bank, queries = score_model(runner.model, proto, progress, arrays)
+    extra = {}
+    if curve_hook is not None:
+        extra = dict(curve=curve_hook.points,
+                     curve_s=round(curve_hook.seconds, 1),
+                     curve_bank=proto['curve']['bank'],
+                     curve_queries=proto['curve']['queries'])
     return dict(
         protocol=proto['name'],
         entry=entry['name'],
@@ -90,6 +104,7 @@ def run_entry(proto: dict, entry: dict, seed: int, work_root: str,
         knn_top1=round(acc, 2),
         bank=bank,
         queries=queries,
+        **extra,
         **proto['knn'],
         **provenance())
 

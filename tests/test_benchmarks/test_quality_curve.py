@@ -1,0 +1,58 @@
+"""The long protocol's kNN curve: scored after every interval-th epoch and
+the last, on the first images of each split, and kept in the run's record."""
+import os.path as osp
+import sys
+
+import pytest
+
+from conftest import ROOT
+from helpers import tiny_config
+
+sys.path.append(osp.join(ROOT, 'tools', 'benchmarks'))
+from quality_tool import curve  # noqa: E402
+from quality_tool.protocol import load_protocol  # noqa: E402
+from quality_tool.runs import (curve_arrays, run_entry,  # noqa: E402
+                               split_arrays)
+
+
+def test_curve_epochs_are_every_interval_and_the_last():
+    assert curve.curve_epochs(5, 12) == [5, 10, 12]
+    assert curve.curve_epochs(1, 3) == [1, 2, 3]
+    assert curve.curve_epochs(10, 10) == [10]
+
+
+@pytest.mark.parametrize('bad', [dict(interval=0, bank=10, queries=5),
+                                 dict(interval=2, bank=10),
+                                 dict(interval=2, bank=10, queries=5, x=1),
+                                 dict(interval=True, bank=10, queries=5)])
+def test_bad_curve_settings_are_named(bad):
+    with pytest.raises(ValueError, match='curve='):
+        curve.check_curve('p.py', bad)
+
+
+def test_a_run_records_its_curve(tmp_path, tiny_fashion_root):
+    cfg = tiny_config('unused', tiny_fashion_root, max_epochs=2)
+    cfg.pop('experiment_name')
+    cfg.pop('work_dir')
+    config = str(tmp_path / 'tiny.py')
+    cfg.dump(config)
+    path = tmp_path / 'protocol.py'
+    path.write_text('protocol = ' + repr(dict(
+        name='tiny-long', dataset=dict(type='FashionMNIST',
+                                       data_root=tiny_fashion_root),
+        knn=dict(k=5, temperature=0.1), seeds=[0],
+        curve=dict(interval=1, bank=16, queries=8),
+        entries=[dict(name='tiny', method='BSIM-SimCLR', config=config)]))
+        + '\n')
+    proto = load_protocol(str(path))
+    record = run_entry(proto, proto['entries'][0], 0, str(tmp_path / 'w'),
+                       progress=False)
+    assert [p[0] for p in record['curve']] == [1, 2]
+    assert all(0 <= p[1] <= 100 for p in record['curve'])
+    assert (record['curve_bank'], record['curve_queries']) == (16, 8)
+    assert 0 < record['curve_s'] <= record['train_s']
+    # The curve's subsets are the first images of each split.
+    arrays = split_arrays(proto)
+    bank, bank_y, query, _ = curve_arrays(arrays, proto['curve'])
+    assert (len(bank), len(query)) == (16, 8)
+    assert bank.equal(arrays[0][:16]) and bank_y.equal(arrays[1][:16])
