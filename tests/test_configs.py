@@ -185,3 +185,16 @@ def test_metafile_lists_every_model_config(method):
         and not p.endswith('-demo.py')
     }
     assert shipped == listed
+
+
+@pytest.mark.parametrize(
+    'path', METHOD_CONFIGS,
+    ids=[osp.relpath(p, CONFIG_DIR) for p in METHOD_CONFIGS])
+def test_schedule_following_algorithms_get_their_progress(path):
+    """SANE's ramp and InterCLR's warm-up read train_progress, which only
+    TrainProgressHook sets: every config of theirs has it."""
+    cfg = Config.fromfile(path)
+    if cfg.model.type not in ('SANE', 'InterCLRMoCo'):
+        pytest.skip(f'{cfg.model.type} follows no schedule')
+    hooks = [h['type'] for h in cfg.get('custom_hooks', [])]
+    assert 'TrainProgressHook' in hooks, path
