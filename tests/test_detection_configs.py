@@ -2,8 +2,10 @@
 the backbone (res2-res4) and the RoI head's res5 load every weight of one
 pre-trained backbone, the extra norm after res5 starts as the identity, and
 the detector takes a training step."""
+import copy
 import glob
 import os.path as osp
+import sys
 
 import numpy as np
 import pytest
@@ -12,7 +14,8 @@ from mmengine.config import Config
 from mmengine.model import revert_sync_batchnorm
 from mmengine.registry import init_default_scope
 
-from conftest import CONFIG_DIR
+from bsim_plugin.utils.transfer import apply_pretrained_prefixes
+from conftest import CONFIG_DIR, ROOT
 
 # The ResNet-50 transfer configs (the Fashion-MNIST smoke configs, grey
 # ResNet-18, are trained in test_detection_smoke.py).
@@ -20,6 +23,10 @@ DET_CONFIGS = sorted(
     p for p in glob.glob(osp.join(CONFIG_DIR, 'benchmarks', 'mmdetection',
                                   '**', '*.py'), recursive=True)
     if osp.join('mmdetection', 'fashion') not in p)
+# Every shipped transfer config, the smoke ones included.
+ALL_DET_CONFIGS = sorted(
+    glob.glob(osp.join(CONFIG_DIR, 'benchmarks', 'mmdetection', '**',
+                       '*.py'), recursive=True))
 
 
 @pytest.fixture(scope='module')
@@ -139,3 +146,116 @@ def test_launcher_sets_every_backbone_path(tmp_path, resnet50_backbone):
         text = cfg.pretty_text
         assert text.count(ckpt) == expected
         assert "checkpoint='backbone.pth'" not in text
+
+
+@pytest.fixture(scope='module')
+def grey_resnet18_backbone(tmp_path_factory):
+    """An exported grey ResNet-18 (the CPU recipe's), weights perturbed."""
+    from mmpretrain.models.backbones import ResNet
+    torch.manual_seed(1)
+    state = ResNet(depth=18, in_channels=1).state_dict()
+    for value in state.values():
+        if value.is_floating_point():
+            value.add_(torch.rand_like(value) * 0.1)
+    path = str(tmp_path_factory.mktemp('r18') / 'backbone.pth')
+    torch.save(dict(state_dict=state), path)
+    return path, state
+
+
+@pytest.mark.parametrize(
+    'path', ALL_DET_CONFIGS,
+    ids=[osp.relpath(p, CONFIG_DIR) for p in ALL_DET_CONFIGS])
+def test_pretrained_prefixes_load_strictly_into_every_detector(
+        path, resnet50_backbone, grey_resnet18_backbone):
+    """Each config's pretrained_prefixes option is what its initialisers
+    load: the listed prefixes land, every tensor of them, in the backbone
+    and the RoI head's res5; a part with [] keeps mmdet's init. The
+    ResNet-50 configs import res5, the 28-px smoke configs do not."""
+    from mmdet.registry import MODELS as DET_MODELS
+    cfg = Config.fromfile(path)
+    option = cfg.pretrained_prefixes
+    # The config file's initialisers are the ones the option writes.
+    as_shipped = copy.deepcopy(cfg.model.to_dict())
+    apply_pretrained_prefixes(cfg)
+    assert cfg.model.to_dict() == as_shipped
+    depth = cfg.model.backbone.depth
+    ckpt, state = (resnet50_backbone if depth == 50 else
+                   grey_resnet18_backbone)
+    apply_pretrained_prefixes(cfg, ckpt)
+    import bsim_plugin  # noqa: F401
+    init_default_scope('mmdet')
+    torch.manual_seed(0)
+    model = revert_sync_batchnorm(DET_MODELS.build(cfg.model))
+    model.init_weights()
+    parts = dict(backbone=model.backbone)
+    if cfg.model.roi_head.get('shared_head') is not None:
+        parts['roi_head'] = model.roi_head.shared_head
+    assert set(option) == set(parts)
+    loaded = set()
+    for part, module in parts.items():
+        prefixes = tuple(option[part])
+        own = {k: v for k, v in module.state_dict().items()
+               if not k.startswith('norm.')}  # the extra norm is new
+        if prefixes:
+            # Strict both ways: every weight of the part is under the
+            # prefixes and equals the checkpoint's.
+            assert all(k.startswith(prefixes) for k in own), part
+            assert own.keys() == {k for k in state if k.startswith(prefixes)}
+            for key, value in own.items():
+                assert torch.equal(value, state[key]), key
+            loaded |= own.keys()
+        else:
+            # mmdet's init: none of the checkpoint's weights.
+            for key, value in own.items():
+                if key.endswith('conv1.weight'):
+                    assert not torch.equal(value, state[key]), key
+            assert all(
+                torch.equal(v, torch.ones_like(v)) for k, v in own.items()
+                if k.endswith(('bn2.weight', 'bn3.weight')))
+    layer4 = {k for k in state if k.startswith('layer4.')}
+    if depth == 50:  # 224-px pre-training: res5 too, every tensor
+        assert loaded == state.keys()
+    else:  # 28-px pre-training: res2-res4 only
+        assert loaded == state.keys() - layer4
+
+
+def test_pretrained_prefixes_option_overrides_and_errors(
+        tmp_path, resnet50_backbone):
+    voc = osp.join(CONFIG_DIR, 'benchmarks', 'mmdetection', 'voc0712',
+                   'faster-rcnn_r50-c4_ms-24k_voc0712.py')
+    smoke = osp.join(CONFIG_DIR, 'benchmarks', 'mmdetection', 'fashion',
+                     'faster-rcnn_r18-c4_300it_fashion-voc.py')
+    fpn = osp.join(CONFIG_DIR, 'benchmarks', 'mmdetection', 'coco',
+                   'mask-rcnn_r50-fpn_1x_coco.py')
+    cfg = Config.fromfile(smoke)
+    cfg.pretrained_prefixes.roi_head = ['layer4.']
+    written = apply_pretrained_prefixes(cfg, 'b.pth')
+    assert cfg.model.roi_head.shared_head.init_cfg == dict(
+        type='StrictPretrained', checkpoint='b.pth', prefixes=['layer4.'],
+        new=['norm.'])
+    assert written['backbone']['checkpoint'] == 'b.pth'
+    for bad, match in ((dict(neck=['x.']), 'unknown part'),
+                       (dict(backbone='layer1.'), 'list of key prefixes'),
+                       (dict(backbone=['layer1']), 'list of key prefixes')):
+        cfg = Config.fromfile(voc)
+        cfg.pretrained_prefixes = bad
+        with pytest.raises(ValueError, match=match):
+            apply_pretrained_prefixes(cfg)
+    cfg = Config.fromfile(fpn)
+    cfg.pretrained_prefixes.roi_head = ['layer4.']
+    with pytest.raises(ValueError, match='no model.roi_head.shared_head'):
+        apply_pretrained_prefixes(cfg)
+
+    # The launcher applies the option after --cfg-options.
+    sys.path.insert(0, osp.join(ROOT, 'tools', 'benchmarks', 'mmdetection'))
+    import train as launcher
+    ckpt, _ = resnet50_backbone
+    out = launcher.main([voc, ckpt, '--work-dir', str(tmp_path), '--dry-run',
+                         '--cfg-options', 'pretrained_prefixes.roi_head=[]'])
+    dumped = Config.fromfile(out)
+    assert dumped.model.roi_head.shared_head.init_cfg is None
+    assert dumped.model.backbone.init_cfg.checkpoint == osp.abspath(ckpt)
+    with pytest.raises(SystemExit):
+        launcher.main([voc, ckpt, '--work-dir', str(tmp_path), '--dry-run',
+                       '--cfg-options', 'pretrained_prefixes.roi_head=[]',
+                       'pretrained_prefixes.backbone=[]'])

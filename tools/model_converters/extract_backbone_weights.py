@@ -8,6 +8,12 @@ The output holds ``state_dict`` with the keys of a bare ``ResNet``
 from). Use it as
 ``backbone.init_cfg=dict(type='Pretrained', checkpoint='backbone.pth')``
 (no ``prefix``). Loading is torch's safe ``weights_only`` loading.
+
+It also prints each stage's health (``bsim_plugin.utils.stage_health``):
+how far its weights are from a fresh init and the scale of its blocks' last
+norms, with a warning for a stage that looks untrained or switched off
+(e.g. res5 of a backbone pre-trained on 28 px images): import such a stage
+into a detector and it arrives with its residual branches off.
 """
 import argparse
 import hashlib
@@ -21,6 +27,7 @@ import bsim_plugin  # noqa: F401  (allow-lists mmengine's checkpoint contents)
 from bsim_plugin.utils.backbone_export import (SOURCES, ExportError,
                                                extract_backbone,
                                                load_checkpoint_state, summary)
+from bsim_plugin.utils.stage_health import format_stage_health, stage_health
 
 
 def sha256(path, chunk=1 << 20):
@@ -57,6 +64,7 @@ def main(argv=None):
     os.makedirs(osp.dirname(osp.abspath(args.output)), exist_ok=True)
     torch.save(dict(meta=meta, state_dict=backbone), args.output)
     print(summary(backbone, dropped))
+    print(format_stage_health(stage_health(backbone)))
     print(f'wrote {args.output}')
 
 

@@ -12,18 +12,25 @@ the backbone is used.
     backbone=dict(..., init_cfg=dict(type='StrictPretrained',
                                      checkpoint='backbone.pth'))
 
+After loading it logs the health of each loaded stage (how far its weights
+are from a fresh init, the scale of its blocks' last norms) and warns about
+a stage that looks untrained or switched off
+(``bsim_plugin.utils.stage_health``).
+
 It also keeps mmpretrain's ``ResNet`` from zeroing the loaded last BN of
 each block (``zero_init_residual``), as mmengine's ``Pretrained`` does.
 
 It is registered in mmengine's root ``WEIGHT_INITIALIZERS``, so mmpretrain
 and mmdet configs (any default scope) find it once the plugin is imported.
 """
+import logging
 from typing import Optional, Sequence
 
 from mmengine.logging import print_log
 from mmengine.registry import WEIGHT_INITIALIZERS
 
 from ...utils.backbone_export import backbone_state, load_checkpoint_state
+from ...utils.stage_health import format_stage_health, stage_health
 
 
 def _first(keys, n=5):
@@ -108,6 +115,16 @@ class StrictPretrainedInit:
             f'StrictPretrained: loaded all {len(weights)} tensors of '
             f'{type(module).__name__} from {self.checkpoint}',
             logger='current')
+        health = stage_health(weights)
+        if health:
+            print_log(f'StrictPretrained ({type(module).__name__}): '
+                      + format_stage_health(health, warnings=False),
+                      logger='current')
+            for row in health:
+                if row.warning:
+                    print_log(f'StrictPretrained: {self.checkpoint}: '
+                              f'{row.warning}', logger='current',
+                              level=logging.WARNING)
         if hasattr(module, '_params_init_info'):
             from mmengine.model.weight_init import update_init_info
             update_init_info(

@@ -6,10 +6,15 @@ mmdet's own tools/train.py.
 
 BACKBONE is a pre-training checkpoint of any of the plugin's algorithms or a
 backbone exported by tools/model_converters/extract_backbone_weights.py.
-The script sets it in every ``StrictPretrained`` initialiser of the config
-(the backbone, and for C4 detectors the RoI head's res5), writes the
-resulting config into the work dir and hands it to mmdet's tools/train.py
-(shipped in the mmdet package). ``--dry-run`` stops after writing it.
+The script applies ``--cfg-options``, writes the initialisers from the
+config's ``pretrained_prefixes`` option (which stages go to the backbone and
+to a C4 detector's RoI head; see bsim_plugin/utils/transfer.py), sets
+BACKBONE in every ``StrictPretrained`` initialiser, writes the resulting
+config into the work dir and hands it to mmdet's tools/train.py (shipped in
+the mmdet package). ``--dry-run`` stops after writing it. For example, res5
+from mmdet's initialisation instead of the backbone:
+
+    ... --cfg-options "pretrained_prefixes.roi_head=[]"
 Multi-GPU: dist_train.sh and slurm_train.sh beside this file.
 """
 import argparse
@@ -34,6 +39,11 @@ def set_backbone(cfg, backbone: str) -> list:
     """Point every StrictPretrained of ``cfg.model`` at ``backbone``."""
     found = list(strict_initialisers(cfg.model))
     if not found:
+        if cfg.get('pretrained_prefixes') is not None:
+            raise ValueError(
+                'pretrained_prefixes imports nothing (every part is []): '
+                "train from random initialisation with mmdet's "
+                'tools/train.py instead')
         raise ValueError('the config has no StrictPretrained initialiser: '
                          'is it one of configs/benchmarks/mmdetection?')
     for _, init in found:
@@ -58,12 +68,30 @@ def main(argv=None):
     parser.add_argument('--work-dir', required=True)
     parser.add_argument('--dry-run', action='store_true',
                         help='write the config, print the command, stop')
+    from mmengine.config import Config, DictAction
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override settings of the config (key=value), applied before '
+        'pretrained_prefixes is read')
     args, rest = parser.parse_known_args(argv)
     if not osp.isfile(args.backbone):
         parser.error(f'backbone checkpoint not found: {args.backbone}')
-    from mmengine.config import Config
     cfg = Config.fromfile(args.config)
-    paths = set_backbone(cfg, osp.abspath(args.backbone))
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    backbone = osp.abspath(args.backbone)
+    if cfg.get('pretrained_prefixes') is not None:
+        from bsim_plugin.utils.transfer import (apply_pretrained_prefixes,
+                                                describe_pretrained_prefixes)
+        try:
+            written = apply_pretrained_prefixes(cfg, backbone)
+        except ValueError as e:
+            parser.error(str(e))
+        print(describe_pretrained_prefixes(written))
+    try:
+        paths = set_backbone(cfg, backbone)
+    except ValueError as e:
+        parser.error(str(e))
     os.makedirs(args.work_dir, exist_ok=True)
     out = osp.join(args.work_dir, osp.basename(args.config))
     cfg.dump(out)

@@ -13,6 +13,18 @@ _base_ = 'mmdet::mask_rcnn/mask-rcnn_r50-caffe-c4_1x_coco.py'
 
 custom_imports = dict(imports=['bsim_plugin'], allow_failed_imports=False)
 
+bsim_backbone = 'backbone.pth'
+# What the detector imports from the pre-trained backbone, by key prefix:
+# `backbone` goes to the detector's backbone (res2-res4), `roi_head` to the
+# RoI head's res5; an empty list leaves that part to mmdet's own
+# initialisation. Import res5 from a backbone pre-trained at 224 px; leave
+# it (roi_head=[]) when the pre-training images were too small for res5 to
+# see spatial maps (see the voc0712 config and the converter's stage-health
+# report). tools/benchmarks/mmdetection/train.py rewrites the initialisers
+# below from this option, also when it is set with --cfg-options.
+pretrained_prefixes = dict(
+    backbone=['conv1.', 'bn1.', 'layer1.', 'layer2.', 'layer3.'],
+    roi_head=['layer4.'])
 norm_cfg = dict(type='SyncBN', requires_grad=True)
 model = dict(
     data_preprocessor=dict(
@@ -27,8 +39,8 @@ model = dict(
         init_cfg=dict(
             _delete_=True,
             type='StrictPretrained',
-            checkpoint='backbone.pth',
-            prefixes=['conv1.', 'bn1.', 'layer1.', 'layer2.', 'layer3.'])),
+            checkpoint=bsim_backbone,
+            prefixes=pretrained_prefixes['backbone'])),
     roi_head=dict(
         shared_head=dict(
             type='ResLayerExtraNorm',  # mmpretrain's, in mmdet's registry
@@ -37,6 +49,16 @@ model = dict(
             norm_eval=False,
             init_cfg=dict(
                 type='StrictPretrained',
-                checkpoint='backbone.pth',
-                prefixes=['layer4.'],
+                checkpoint=bsim_backbone,
+                prefixes=pretrained_prefixes['roi_head'],
                 new=['norm.']))))
+
+# The plugin's checkpoint hooks, so that a fine-tuning resumes with mmdet's
+# tools/train.py --resume: checkpoints written atomically, that torch's safe
+# weights_only loading reads (the message hub's loss history as plain
+# arrays), with every process's random state.
+default_hooks = dict(checkpoint=dict(type='AtomicCheckpointHook'))
+custom_hooks = [
+    dict(type='mmpretrain.WeightsOnlyCheckpointHook'),
+    dict(type='mmpretrain.RNGStateHook'),
+]

@@ -15,6 +15,19 @@ _base_ = 'mmdet::pascal_voc/faster-rcnn_r50-caffe-c4_ms-18k_voc0712.py'
 custom_imports = dict(imports=['bsim_plugin'], allow_failed_imports=False)
 
 bsim_backbone = 'backbone.pth'
+# What the detector imports from the pre-trained backbone, by key prefix:
+# `backbone` goes to the detector's backbone (res2-res4 of a C4 detector),
+# `roi_head` to the RoI head's res5; an empty list leaves that part to
+# mmdet's own initialisation. A ResNet-50 pre-trained at 224 px has trained
+# res5: import it. A backbone pre-trained on images too small for res5 to
+# see spatial maps (28 px: res5 sees 1x1 maps, its blocks' last BN stays
+# near 0) does not: use roi_head=[] (the Fashion smoke configs do; the
+# converter's stage-health report says which case you have).
+# tools/benchmarks/mmdetection/train.py rewrites the initialisers below from
+# this option, also when it is set with --cfg-options.
+pretrained_prefixes = dict(
+    backbone=['conv1.', 'bn1.', 'layer1.', 'layer2.', 'layer3.'],
+    roi_head=['layer4.'])
 norm_cfg = dict(type='SyncBN', requires_grad=True)
 model = dict(
     data_preprocessor=dict(
@@ -30,7 +43,7 @@ model = dict(
             _delete_=True,
             type='StrictPretrained',
             checkpoint=bsim_backbone,
-            prefixes=['conv1.', 'bn1.', 'layer1.', 'layer2.', 'layer3.'])),
+            prefixes=pretrained_prefixes['backbone'])),
     roi_head=dict(
         shared_head=dict(
             type='ResLayerExtraNorm',  # mmpretrain's, in mmdet's registry
@@ -41,7 +54,7 @@ model = dict(
                 _delete_=True,
                 type='StrictPretrained',
                 checkpoint=bsim_backbone,
-                prefixes=['layer4.'],
+                prefixes=pretrained_prefixes['roi_head'],
                 new=['norm.']))))
 
 max_iter = 24000
@@ -58,7 +71,17 @@ param_scheduler = [
         milestones=[18000, 22000],
         gamma=0.1)
 ]
-default_hooks = dict(checkpoint=dict(by_epoch=False, interval=4000))
+# The plugin's checkpoint hooks, so that a fine-tuning resumes with mmdet's
+# tools/train.py --resume: checkpoints written atomically, that torch's safe
+# weights_only loading reads (the message hub's loss history as plain
+# arrays), with every process's random state.
+default_hooks = dict(
+    checkpoint=dict(
+        type='AtomicCheckpointHook', by_epoch=False, interval=4000))
+custom_hooks = [
+    dict(type='mmpretrain.WeightsOnlyCheckpointHook'),
+    dict(type='mmpretrain.RNGStateHook'),
+]
 # 8 GPUs x 2 images, lr 0.02 (mmdet's default for a batch of 16).
 train_dataloader = dict(batch_size=2)
 auto_scale_lr = dict(enable=False, base_batch_size=16)
