@@ -20,12 +20,12 @@
 _recipe = 'configs/bsim/{}_resnet18_1xb128-coslr-2e_fashion-mnist-cpu.py'
 _pairs = 'work_dirs/sepp/fashion-mnist-60k_k1_gpu-mocov2.npz'
 _epochs = 200
-# The CPU recipes' learning rate (0.1 at batch 128 for every base, kept by
-# the per-base sweep of 2026-12-02) times 512 / 128.
-_lr = 0.4
+# Each base's CPU learning rate at batch 128 (the per-base sweep of
+# 2026-12-02) times 512 / 128.
+_lr = dict(simclr=0.2, mocov2=0.8, simsiam=0.8, byol=0.4)
 
 
-def _gpu(dataset='train_dataloader.dataset', **extra):
+def _gpu(lr, dataset='train_dataloader.dataset', **extra):
     options = {
         'model.backbone.type': 'ResNet_CIFAR',
         'model.backbone.base_channels': 64,
@@ -33,7 +33,7 @@ def _gpu(dataset='train_dataloader.dataset', **extra):
         'train_dataloader.num_workers': 8,
         'train_dataloader.persistent_workers': True,
         f'{dataset}.indices': None,
-        'optim_wrapper.optimizer.lr': _lr,
+        'optim_wrapper.optimizer.lr': lr,
         'train_cfg.max_epochs': _epochs,
         'param_scheduler.1.end': _epochs,
         'param_scheduler.1.T_max': _epochs,
@@ -45,8 +45,10 @@ def _gpu(dataset='train_dataloader.dataset', **extra):
 
 
 def _entry(name, method, config, base=None, **extra):
+    family = base or name
     return dict(name=name, method=method, budget=f'{_epochs} epochs',
-                config=config, base=base, cfg_options=_gpu(**extra))
+                config=config, base=base,
+                cfg_options=_gpu(_lr[family], **extra))
 
 
 protocol = dict(
