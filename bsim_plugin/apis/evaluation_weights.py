@@ -10,7 +10,7 @@ pre-training checkpoint and an exported backbone are both accepted.
 """
 from typing import List
 
-from mmengine.model import is_model_wrapper
+from mmengine.model import is_model_wrapper, revert_sync_batchnorm
 
 from ..utils.backbone_export import (ExportError, backbone_state,
                                      is_bare_backbone, load_checkpoint_state)
@@ -73,3 +73,27 @@ def load_evaluation_weights(model, checkpoint: str, cfg,
                   f'{checkpoint} does not fit the {name} of {config_name}',
                   backbone_cfg)
     return f'loaded all {len(state)} tensors of the {name} from {checkpoint}'
+
+
+def model_with_backbone(cfg, config_name: str, checkpoint: str,
+                        source: str = 'online', device: str = 'cpu'):
+    """The config's model (data preprocessor included, SyncBN reverted) in
+    eval mode on ``device``, its backbone loaded strictly from a
+    pre-training checkpoint (``source``: its online or momentum copy) or
+    an exported backbone: what the frozen-feature tools (kNN, linear
+    probe) evaluate.
+
+    Raises:
+        ExportError: not a checkpoint, or no backbone in it.
+        StateMismatch: naming the keys and shapes that do not fit.
+    """
+    from mmpretrain.registry import MODELS
+    weights = backbone_state(load_checkpoint_state(checkpoint), source,
+                             checkpoint)
+    model_cfg = cfg.model.copy()
+    model_cfg.setdefault('data_preprocessor', cfg.get('data_preprocessor'))
+    model = revert_sync_batchnorm(MODELS.build(model_cfg))
+    load_strictly(model.backbone, weights,
+                  f'{checkpoint} does not fit the backbone of {config_name}',
+                  model_cfg.get('backbone'))
+    return model.to(device).eval()

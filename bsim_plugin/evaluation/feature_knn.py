@@ -66,6 +66,20 @@ def extract_embeddings(model: torch.nn.Module,
     Returns:
         Tensor: ``(N, D)`` float embeddings on the CPU.
     """
+    return batched_forward(
+        model, images, lambda x: model.embed(x).float(), batch_size,
+        progress)
+
+
+@torch.no_grad()
+def batched_forward(model: torch.nn.Module,
+                    images: torch.Tensor,
+                    forward,
+                    batch_size: int = 1000,
+                    progress: bool = False) -> torch.Tensor:
+    """``forward`` of each batch of ``images`` after ``model``'s data
+    preprocessor (normalisation, no mixing), in eval mode, concatenated on
+    the CPU (the mode is restored afterwards)."""
     was_training = model.training
     model.eval()
     bar = None
@@ -78,7 +92,10 @@ def extract_embeddings(model: torch.nn.Module,
             chunk = images[start:start + batch_size]
             data = model.data_preprocessor(
                 dict(inputs=chunk, data_samples=None), training=False)
-            out.append(model.embed(data['inputs']).float().cpu())
+            x = data['inputs']
+            if isinstance(x, (list, tuple)):
+                x = x[0]
+            out.append(forward(x).cpu())
             if bar is not None:
                 bar.update(len(chunk))
     finally:

@@ -16,6 +16,8 @@ import torch.nn.functional as F
 from mmengine.dataset import BaseDataset
 from mmpretrain.registry import DATASETS
 
+from .feature_knn import batched_forward
+
 
 def _label_of(sample) -> int:
     label = sample.gt_label if hasattr(sample, 'gt_label') else sample[
@@ -61,33 +63,14 @@ def backbone_features(model: torch.nn.Module,
     Returns:
         Tensor: ``(N, D)`` float features on the CPU.
     """
-    was_training = model.training
-    model.eval()
-    bar = None
-    if progress:
-        from mmengine.utils import ProgressBar
-        bar = ProgressBar(len(inputs))
-    out = []
-    try:
-        for start in range(0, len(inputs), batch_size):
-            chunk = inputs[start:start + batch_size]
-            data = model.data_preprocessor(
-                dict(inputs=chunk, data_samples=None), training=False)
-            x = data['inputs']
-            if isinstance(x, (list, tuple)):
-                x = x[0]
-            feats = model.backbone(x)
-            feat = feats[-1] if isinstance(feats, (list, tuple)) else feats
-            if feat.dim() == 4:
-                feat = feat.mean(dim=(2, 3))
-            out.append(feat.flatten(1).float().cpu())
-            if bar is not None:
-                bar.update(len(chunk))
-    finally:
-        model.train(was_training)
-    if bar is not None:
-        print(flush=True)
-    return torch.cat(out)
+    def pooled(x: torch.Tensor) -> torch.Tensor:
+        feats = model.backbone(x)
+        feat = feats[-1] if isinstance(feats, (list, tuple)) else feats
+        if feat.dim() == 4:
+            feat = feat.mean(dim=(2, 3))
+        return feat.flatten(1).float()
+
+    return batched_forward(model, inputs, pooled, batch_size, progress)
 
 
 def fit_linear_probe(features: torch.Tensor,

@@ -17,19 +17,15 @@ import sys
 
 import torch
 from mmengine.config import Config
-from mmengine.model import revert_sync_batchnorm
 from mmengine.registry import init_default_scope
-from mmpretrain.registry import MODELS
 
 import bsim_plugin  # noqa: F401  (registers the components)
-from bsim_plugin.apis import (prepare_config_data,
+from bsim_plugin.apis import (model_with_backbone, prepare_config_data,
                               silence_pkg_resources_warning)
 from bsim_plugin.evaluation import (extract_embeddings, knn_top1,
                                     load_image_arrays)
-from bsim_plugin.utils.backbone_export import (SOURCES, ExportError,
-                                               backbone_state,
-                                               load_checkpoint_state)
-from bsim_plugin.utils.strict_load import StateMismatch, load_strictly
+from bsim_plugin.utils.backbone_export import SOURCES, ExportError
+from bsim_plugin.utils.strict_load import StateMismatch
 from bsim_plugin.utils.validation import check_int, check_number
 
 
@@ -81,21 +77,10 @@ def main(argv=None):
     except ValueError as e:
         sys.exit(f'error: {e}')
     try:
-        weights = backbone_state(
-            load_checkpoint_state(args.checkpoint), args.source,
-            args.checkpoint)
-    except ExportError as e:
+        model = model_with_backbone(cfg, args.config, args.checkpoint,
+                                    args.source, args.device)
+    except (ExportError, StateMismatch) as e:
         sys.exit(f'error: {e}')
-    model_cfg = cfg.model.copy()
-    model_cfg.setdefault('data_preprocessor', cfg.get('data_preprocessor'))
-    model = revert_sync_batchnorm(MODELS.build(model_cfg))
-    try:
-        load_strictly(model.backbone, weights,
-                      f'{args.checkpoint} does not fit the backbone of '
-                      f'{args.config}', model_cfg.get('backbone'))
-    except StateMismatch as e:
-        sys.exit(f'error: {e}')
-    model.to(args.device).eval()
     prepare_config_data(cfg)
     bank, bank_y = load_image_arrays(knn_set['bank'])
     query, query_y = load_image_arrays(knn_set['query'])

@@ -79,12 +79,22 @@ def _device() -> str:
            f'{torch.get_num_threads()} threads'
 
 
+def code_changed() -> bool:
+    """Whether tracked files other than the results files differ from the
+    commit (a run's own appends to a results file do not make the next run
+    of the same sitting 'dirty')."""
+    results = osp.relpath(RESULTS_DIR, ROOT) + '/'
+    changed = _git('status', '--porcelain', '--untracked-files=no')
+    return any(not line[3:].startswith(results)
+               for line in changed.splitlines() if line.strip())
+
+
 def provenance() -> dict:
     """Commit, date, device and torch version of a run, for its record."""
     import torch
     return dict(
         commit=_git('rev-parse', '--short', 'HEAD') or 'unknown',
-        dirty=bool(_git('status', '--porcelain', '--untracked-files=no')),
+        dirty=code_changed(),
         date=datetime.date.today().isoformat(),
         device=_device(),
         torch=torch.__version__.split('+')[0])
