@@ -102,6 +102,9 @@ def model_cfg(pair: str, method: bool, preset: dict) -> dict:
 
 def build(pair, method, preset, device):
     model = MODELS.build(model_cfg(pair, method, preset)).to(device).train()
+    # No runner: a fixed schedule position for SANE's ramp (what
+    # TrainProgressHook would set).
+    model.train_progress = (0, 1000)
     optim = OptimWrapper(
         torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9))
     return model, optim
