@@ -4,17 +4,10 @@
 _base_ = [
     'mmpretrain::byol/byol_resnet50_16xb256-coslr-200e_in1k.py',
     '../_base_/plugin_runtime.py',
+    '../_base_/models/bsim_mixture.py',
 ]
 
 # Mixture view: mixup of two instances' first views, lam ~ Beta(1, 1).
-data_preprocessor = dict(
-    type='MixtureDataPreprocessor',
-    mixer=dict(
-        type='InstanceMixer',
-        alpha=1.0,
-        mode='mixup',
-        pairing='reverse',
-        lam_per='batch'),
-    mix_views=(0, 0))
+data_preprocessor = _base_.bsim_mixture
 
 model = dict(type='BSIMBYOL', bsim_weight=1.0)

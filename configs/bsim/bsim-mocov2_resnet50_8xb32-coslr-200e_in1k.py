@@ -5,18 +5,11 @@
 _base_ = [
     'mmpretrain::mocov2/mocov2_resnet50_8xb32-coslr-200e_in1k.py',
     '../_base_/plugin_runtime.py',
+    '../_base_/models/bsim_mixture.py',
 ]
 
 # Mixture view: mixup of two instances' query views, lam ~ Beta(1, 1).
-data_preprocessor = dict(
-    type='MixtureDataPreprocessor',
-    mixer=dict(
-        type='InstanceMixer',
-        alpha=1.0,
-        mode='mixup',
-        pairing='reverse',
-        lam_per='batch'),
-    mix_views=(0, 0))
+data_preprocessor = _base_.bsim_mixture
 
 model = dict(
     type='BSIMMoCo',

@@ -2,7 +2,10 @@
 # Everything but the algorithm and mixture preprocessor is mmpretrain's
 # SimSiam recipe (SGD lr 0.05 with the predictor's rate fixed by its
 # SimSiamHook, cosine, SyncBN).
-_base_ = 'mmpretrain::simsiam/simsiam_resnet50_8xb32-coslr-200e_in1k.py'
+_base_ = [
+    'mmpretrain::simsiam/simsiam_resnet50_8xb32-coslr-200e_in1k.py',
+    '../_base_/models/bsim_mixture.py',
+]
 
 # The plugin's runtime (../_base_/plugin_runtime.py) written out: mmengine
 # refuses two bases that both set custom_hooks, and SimSiam's has its hook.
@@ -14,14 +17,6 @@ custom_hooks = [
 ]
 
 # Mixture view: mixup of two instances' first views, lam ~ Beta(1, 1).
-data_preprocessor = dict(
-    type='MixtureDataPreprocessor',
-    mixer=dict(
-        type='InstanceMixer',
-        alpha=1.0,
-        mode='mixup',
-        pairing='reverse',
-        lam_per='batch'),
-    mix_views=(0, 0))
+data_preprocessor = _base_.bsim_mixture
 
 model = dict(type='BSIMSimSiam', bsim_weight=1.0)
