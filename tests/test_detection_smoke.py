@@ -234,7 +234,8 @@ def test_comparison_script_runs_and_reports(tmp_path, detection_set,
     assert not results.exists()
 
     readme = tmp_path / 'README.md'
-    readme.write_text('# x\n<!-- detection-smoke:begin -->\nold\n'
+    readme.write_text('# x\n<!-- detection-smoke:begin (tools/benchmarks/'
+                      'quality.py report) -->\nold\n'
                       '<!-- detection-smoke:end -->\nafter\n')
     detection_smoke.main(base + ['--seeds', '0', '--arms', 'pretrained',
                                  '--readme', str(readme)])

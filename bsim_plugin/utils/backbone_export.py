@@ -94,9 +94,15 @@ def extract_backbone(state: Dict[str, torch.Tensor],
     return backbone, dropped
 
 
+def parameter_count(backbone: Dict[str, torch.Tensor]) -> int:
+    """The backbone's parameters (floating tensors but the running
+    statistics)."""
+    return sum(v.numel() for k, v in backbone.items()
+               if v.is_floating_point() and 'running_' not in k)
+
+
 def summary(backbone: Dict[str, torch.Tensor], dropped: Counter) -> str:
-    params = sum(v.numel() for k, v in backbone.items()
-                 if v.is_floating_point() and 'running_' not in k)
+    params = parameter_count(backbone)
     lines = [f'kept {len(backbone)} backbone tensors '
              f'({params / 1e6:.2f} M parameters)']
     if dropped:

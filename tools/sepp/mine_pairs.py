@@ -17,7 +17,11 @@ similarity blocks stay under ``--max-mib``), and the pairs ``(i, j)`` with
 neighbours too) are written with the settings, the checkpoint's SHA-256 and
 the data set's length and fingerprint. The report (pairs, images covered,
 purity when the data set has labels, time, peak memory) is printed and
-stored in the file.
+stored in the file. With ``--record FILE`` (e.g.
+``tools/benchmarks/results/sepp_mining.jsonl``) the run is also appended
+to FILE as one JSON line (report, options, data set, checkpoint, date,
+machine and ``--note``), from which ``tools/benchmarks/quality.py report``
+writes the mining table of configs/sepp/README.md.
 """
 import argparse
 import hashlib
@@ -45,10 +49,13 @@ from bsim_plugin.datasets import (dataset_fingerprint, pairs_report,
 from bsim_plugin.utils.backbone_export import (SOURCES, ExportError,
                                                backbone_state,
                                                load_checkpoint_state)
-from bsim_plugin.utils.neighbours import BACKENDS, cosine_topk
+from bsim_plugin.utils.neighbours import (BACKENDS, cosine_topk,
+                                         faiss_available)
 from bsim_plugin.utils.strict_load import StateMismatch, load_strictly
 
 WRAPPERS = ('SemanticPairDataset', 'MixturePairDataset')
+BENCHMARKS = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))),
+                      'benchmarks')
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -92,6 +99,16 @@ def build_parser() -> argparse.ArgumentParser:
                         help='centre crop after --resize (default 224)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings, key=value')
+    parser.add_argument('--record', metavar='FILE',
+                        help='also append the run (report, options, data '
+                        'set, checkpoint, date, machine) as one JSON line '
+                        'to FILE, e.g. '
+                        'tools/benchmarks/results/sepp_mining.jsonl, the '
+                        'file of the README\'s mining table')
+    parser.add_argument('--note', metavar='TEXT',
+                        help='a note stored with --record and printed under '
+                        "the README's table (e.g. which checkpoint this is "
+                        'and its kNN top-1)')
     return parser
 
 
@@ -117,6 +134,16 @@ def prepare_output(out: str) -> None:
         probe.close()
     except OSError as e:
         fail(f'cannot write --out {out}: {e.strerror or e} ({folder})')
+
+
+def append_record(path: str, meta: dict, args, backend_used: str) -> None:
+    """Append the run to the results file ``path`` (``--record``)."""
+    if BENCHMARKS not in sys.path:
+        sys.path.insert(0, BENCHMARKS)
+    from quality_tool.figures_sepp import mining_record
+    from quality_tool.records import append_record as append, device, today
+    append(path, mining_record(meta, today(), device(args.device),
+                               args.max_mib, backend_used, args.note))
 
 
 def no_pairs_reason(sims, index, args) -> str:
@@ -210,6 +237,11 @@ def main(argv=None):
     if args.threshold is not None and not -1 <= args.threshold <= 1:
         fail(f'--threshold is a cosine in [-1, 1], got {args.threshold}')
     prepare_output(args.out)
+    if args.record and osp.isdir(args.record):
+        fail(f'--record {args.record} is a folder; give the results file, '
+             f'e.g. {osp.join(args.record, "sepp_mining.jsonl")}')
+    if args.note and not args.record:
+        fail('--note is stored with --record: give --record FILE too')
     start = time.perf_counter()
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
@@ -286,6 +318,13 @@ def main(argv=None):
     save_pairs(args.out, pairs, pair_sims, meta)
     print('[mine_pairs] ' + json.dumps(report))
     print(f'[mine_pairs] wrote {len(pairs)} pairs to {args.out}')
+    if args.record:
+        backend = args.backend
+        if backend == 'auto':  # what cosine_topk chose
+            backend = ('faiss' if feats.device.type == 'cpu'
+                       and faiss_available() else 'torch')
+        append_record(args.record, meta, args, backend)
+        print(f'[mine_pairs] recorded the run in {args.record}')
     return meta
 
 

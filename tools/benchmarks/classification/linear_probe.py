@@ -5,7 +5,7 @@ them by full-batch L-BFGS:
 
     python tools/benchmarks/classification/linear_probe.py CONFIG CHECKPOINT \
         [--source online|momentum] [--weight-decay 1e-4] [--max-iter 300] \
-        [--batch-size 256] [--device cpu] [--out F]
+        [--batch-size 256] [--device cpu] [--out F] [--record FILE]
 
 The same inputs as knn.py beside it: CHECKPOINT is a pre-training
 checkpoint of any of the plugin's algorithms or a backbone exported by
@@ -19,10 +19,14 @@ the test pipeline and its test set. Features: globally pooled last-stage
 backbone features in eval mode, no augmentation. Classifier: multinomial
 logistic regression on the standardised features, L2 penalty
 ``--weight-decay`` on the weights, full-batch L-BFGS (``--max-iter``
-iterations at most; deterministic).
+iterations at most; deterministic). ``--record FILE`` (e.g.
+tools/benchmarks/results/transfer_chain.jsonl) appends the result, its
+wall time (features + fit), the date and the machine as one JSON line: the
+linear-probe step of the README's transfer chain.
 """
 import argparse
 import json
+import os.path as osp
 import sys
 import time
 
@@ -38,6 +42,9 @@ from bsim_plugin.evaluation import (backbone_features, dataset_arrays,
 from bsim_plugin.utils.backbone_export import SOURCES, ExportError
 from bsim_plugin.utils.strict_load import StateMismatch
 from bsim_plugin.utils.validation import check_int, check_number
+
+STEP = 'linear probe (`linear_probe.py`: frozen features, L-BFGS)'
+BENCHMARKS = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
 def parse_args(argv=None):
@@ -60,7 +67,22 @@ def parse_args(argv=None):
     parser.add_argument('--device', default='cpu',
                         help='where the backbone runs (default cpu)')
     parser.add_argument('--out', help='write the result as JSON here')
+    parser.add_argument('--record', metavar='FILE',
+                        help='append the result, wall time, date and machine '
+                        'as one JSON line to FILE, e.g. '
+                        'tools/benchmarks/results/transfer_chain.jsonl')
     return parser.parse_args(argv)
+
+
+def record_probe(path: str, result: dict, device_name: str) -> None:
+    """Append the result to the results file ``path`` (``--record``)."""
+    if BENCHMARKS not in sys.path:
+        sys.path.insert(0, BENCHMARKS)
+    from quality_tool.records import append_record, device, today
+    append_record(path, dict(
+        result, kind='linear-probe', step=STEP,
+        wall_s=round(result['extract_s'] + result['fit_s'], 1),
+        date=today(), device=device(device_name)))
 
 
 def probe_splits(cfg, config_name: str):
@@ -89,6 +111,9 @@ def main(argv=None):
         check_int('linear_probe.py', '--batch-size', args.batch_size, ge=1)
     except ValueError as e:
         sys.exit(f'error: {e}')
+    if args.record and osp.isdir(args.record):
+        sys.exit(f'error: --record {args.record} is a folder; give the '
+                 'results file')
     cfg = Config.fromfile(args.config)
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))
     train_set, test_set = probe_splits(cfg, args.config)
@@ -132,6 +157,9 @@ def main(argv=None):
     if args.out:
         with open(args.out, 'w') as f:
             json.dump(result, f, indent=2)
+    if args.record:
+        record_probe(args.record, result, args.device)
+        print(f'recorded the result in {args.record}')
     return result
 
 

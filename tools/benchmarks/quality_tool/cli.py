@@ -16,8 +16,8 @@ import json
 import os.path as osp
 
 from .protocol import default_protocols
-from .readme import (CHART_DIR, README, SEARCH_README, report, write_figures,
-                     write_search)
+from .readme import (CHART_DIR, README, SEARCH_README, SEPP_README, report,
+                     write_figures, write_search)
 from .records import RESULTS, RESULTS_DIR, SEARCH_RESULTS
 from .runs import run_child
 from .schedule import run_protocol, run_trial
@@ -55,8 +55,19 @@ def _add_try(sub) -> None:
 def _add_report(sub) -> None:
     rep = sub.add_parser(
         'report', help='regenerate every generated README block (quality '
-        "tables, recipe search, benchmark figures), the charts and the "
-        "metafiles' measured results")
+        'tables, recipe search, benchmark figures: step time, InterCLR '
+        'memory, the Measured table, the transfer chain, the detection '
+        "smoke, SePP's mining), the charts and the metafiles' measured "
+        'results',
+        description='Regenerate every generated README block from the '
+        'results files in tools/benchmarks/results/: the quality tables '
+        'and charts (quality.jsonl) and the metafiles\' measured results; '
+        'the recipe search (recipe_search.jsonl, configs/bsim/README.md); '
+        'the benchmark figures of README.md: step-time and '
+        'interclr-memory (their JSON files), measured (measured.jsonl, '
+        'written by tools/benchmarks/timed.py), chain-results '
+        '(transfer_chain.jsonl), detection-smoke (detection_smoke.jsonl); '
+        'and sepp-mining (sepp_mining.jsonl, configs/sepp/README.md).')
     rep.add_argument('protocols', nargs='*')
     rep.add_argument('--results', default=RESULTS)
     rep.add_argument('--readme', default=README)
@@ -65,10 +76,13 @@ def _add_report(sub) -> None:
     rep.add_argument('--search-readme', default=SEARCH_README,
                      help="where the recipe search's table goes ('' skips)")
     rep.add_argument('--figures-results', default=RESULTS_DIR,
-                     help='the folder of the step-time and InterCLR memory '
-                     'results')
+                     help='the folder of the benchmark figures\' results '
+                     'files')
     rep.add_argument('--figures-readme', default=README,
-                     help="where their blocks go ('' skips)")
+                     help="where their blocks go, but for SePP's mining "
+                     "('' skips)")
+    rep.add_argument('--sepp-readme', default=SEPP_README,
+                     help="where SePP's mining block goes ('' skips)")
 
 
 def parse_args(argv=None):
@@ -109,5 +123,5 @@ def main(argv=None):
                      args.readme, args.chart_dir))
         if args.search_readme and osp.isfile(args.search_results):
             write_search(args.search_readme, args.search_results)
-        if args.figures_readme:
-            write_figures(args.figures_readme, args.figures_results)
+        write_figures(args.figures_readme, args.figures_results,
+                      {'sepp-mining': args.sepp_readme})

@@ -1,9 +1,16 @@
-"""The other benchmarks' README figures, rendered from their results files.
+"""The benchmarks' README figures, rendered from their results files.
 
-- step time (``tools/benchmarks/step_time.py --json``): each method against
-  its base, one row group per results file;
-- InterCLR's memory work per iteration
+Here (README.md):
+
+- ``step-time`` (``tools/benchmarks/step_time.py --json``): each method
+  against its base, one row group per results file;
+- ``interclr-memory``: InterCLR's memory work per iteration
   (``tools/benchmarks/interclr_memory.py --profile --json``).
+
+Beside it: :mod:`.figures_runs` (``measured``: the timed commands;
+``chain-results``: the transfer chain), :mod:`.figures_detection`
+(``detection-smoke``) and :mod:`.figures_sepp` (``sepp-mining``, in
+configs/sepp/README.md). :mod:`.readme` registers every renderer.
 
 Each renderer reads its files from a results folder and returns the
 Markdown of one README block.

@@ -164,7 +164,9 @@ def entry_digests(proto: dict) -> Dict[str, Optional[str]]:
 
 def budget_of(cfg) -> dict:
     dataset = cfg.train_dataloader.dataset
-    indices = dataset.get('indices')
+    # A wrapper (SePP's pairs) counts the images of the data set it wraps.
+    indices = dataset.get('indices', dataset.get('dataset', {}).get(
+        'indices'))
     images = indices if isinstance(indices, int) else (
         len(indices) if indices is not None else None)
     return dict(

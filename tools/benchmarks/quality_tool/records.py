@@ -63,10 +63,8 @@ def _git(*args: str) -> str:
         return ''
 
 
-def _device() -> str:
-    import torch
-    if torch.cuda.is_available():
-        return torch.cuda.get_device_name()
+def cpu_name() -> str:
+    """The CPU's model name (``/proc/cpuinfo``), else what platform says."""
     cpu = platform.processor() or platform.machine()
     try:
         with open('/proc/cpuinfo') as f:
@@ -75,8 +73,25 @@ def _device() -> str:
         cpu = names[0] if names else cpu
     except OSError:
         pass
-    return f'CPU: {os.cpu_count()} cores ({cpu}), ' \
+    return cpu
+
+
+def _device(where: str = '') -> str:
+    """The GPU's name when ``where`` is a CUDA device (with no ``where``:
+    when one is available), else the CPU's cores and torch's threads."""
+    import torch
+    cuda = where.startswith('cuda') if where else torch.cuda.is_available()
+    if cuda:
+        return torch.cuda.get_device_name(where or None)
+    return f'CPU: {os.cpu_count()} cores ({cpu_name()}), ' \
            f'{torch.get_num_threads()} threads'
+
+
+device = _device
+
+
+def today() -> str:
+    return datetime.date.today().isoformat()
 
 
 def code_changed() -> bool:
@@ -95,6 +110,6 @@ def provenance() -> dict:
     return dict(
         commit=_git('rev-parse', '--short', 'HEAD') or 'unknown',
         dirty=code_changed(),
-        date=datetime.date.today().isoformat(),
+        date=today(),
         device=_device(),
         torch=torch.__version__.split('+')[0])

@@ -37,7 +37,8 @@ def summarise(records: List[dict], proto: dict,
             mean=statistics.fmean(accs),
             std=statistics.stdev(accs) if len(accs) > 1 else 0.0,
             wall_s=statistics.fmean(r['wall_s'] for r in recs),
-            last=recs[-1])
+            last=recs[-1],
+            records=recs)
         if name in entries:
             entry = entries[name]
             row.update(budget=entry['budget'], bases=entry['bases'],
@@ -54,6 +55,32 @@ def summarise(records: List[dict], proto: dict,
             for b in row.get('bases', []) if b in by_name
         ]
     return rows
+
+
+def last_quarter_gain(curves: List[list], epochs: int) -> Optional[float]:
+    """How much the mean kNN curve of some runs gained over the last quarter
+    of training: its last point minus its point at the latest epoch at or
+    before 3/4 of ``epochs`` (``None`` without such a point)."""
+    points: Dict[int, list] = {}
+    for curve in curves:
+        for epoch, top1 in curve:
+            points.setdefault(epoch, []).append(top1)
+    mean = {e: statistics.fmean(v) for e, v in points.items()
+            if len(v) == len(curves)}
+    early = [e for e in mean if e <= 0.75 * epochs]
+    if not curves or not early or max(mean) <= max(early):
+        return None
+    return mean[max(mean)] - mean[max(early)]
+
+
+def _curve_note(records: List[dict]) -> str:
+    """' (curve: +0.40 over the last quarter)' for runs with a curve."""
+    curves = [r['curve'] for r in records if r.get('curve')]
+    if len(curves) != len(records) or not curves:
+        return ''
+    gain = last_quarter_gain(curves, records[-1]['epochs'])
+    return '' if gain is None else (
+        f' (curve {gain:+.2f} over the last quarter)')
 
 
 def date_span(records: Iterable[dict]) -> str:
@@ -84,7 +111,7 @@ def _entry_line(row: dict) -> str:
     spread = (f' ± {row["std"]:.2f}' if len(row['accs']) > 1 else
               ' (1 seed)')
     return (f'| [{row["label"]}]({row["config"]}) | {row["budget"] or "-"} | '
-            f'**{row["mean"]:.2f}**{spread} | '
+            f'**{row["mean"]:.2f}**{spread}{_curve_note(row["records"])} | '
             f'{len(row["accs"])}: {each} | {delta} | '
             f'{row["epochs"]} x {images} | '
             f'{row["wall_s"] / 60:.1f} min |')
@@ -124,7 +151,7 @@ def render_search(records: List[dict]) -> str:
             f'| {number} | {r["entry"]} | {r["seed"]} | {r["epochs"]} x '
             f'{r["train_images"] or "all"} | {r["batch_size"]} | '
             f'{r["train_s"] / 60:.1f} / {r["wall_s"] / 60:.1f} min | '
-            f'{r["knn_top1"]:.2f} |')
+            f'{r["knn_top1"]:.2f}{_curve_note([r])} |')
     if records:
         lines += ['', f'Weighted kNN as in the protocol (whole train split as '
                   f'the bank, whole test split); {records[-1]["device"]}; '

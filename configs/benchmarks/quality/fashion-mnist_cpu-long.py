@@ -1,0 +1,114 @@
+# The long CPU quality protocol (issue 20): fewer distinct images for many
+# more epochs, where the bases plateau and regularisers of the positive set
+# can show. Each method and its base: the CPU recipe (ImageNet-stem grey
+# ResNet-18, 28 px, batch 128, the recipe's augmentations and per-base
+# learning rates) at width 32 (`base_channels`, necks fed 256 channels) on
+# the first 10,000 training images (942-1,027 per class), 3 seeds; weighted
+# kNN top-1 (k=200, T=0.1), whole train split as the bank, whole test split
+# as the queries, and a cheap kNN curve (10,000-image bank, 2,000 queries)
+# every tenth of the schedule.
+#
+# Regime under search (tools/benchmarks/quality.py try --protocol THIS_FILE;
+# the runs are in configs/bsim/README.md's recipe-search table): the
+# starting point, SimCLR at width 32 on 10,000 images for 30 epochs, took
+# 5.7 min and reached 82.96 % (2026-12-01). `_epochs` below is provisional
+# until the search settles it; no row is recorded yet.
+#   python tools/benchmarks/quality.py run configs/benchmarks/quality/fashion-mnist_cpu-long.py
+# SePP's pairs come from this protocol's own MoCo v2 seed-0 checkpoint:
+#   python tools/sepp/mine_pairs.py \
+#       configs/bsim/mocov2_resnet18_1xb128-coslr-2e_fashion-mnist-cpu.py \
+#       WORK/fashion-mnist-cpu-long/mocov2/seed0/epoch_60.pth --k 1 \
+#       --out work_dirs/sepp/fashion-mnist-10k_k1_long-mocov2.npz \
+#       --cfg-options model.backbone.base_channels=32 \
+#       model.neck.in_channels=256 train_dataloader.dataset.indices=10000
+_recipe = 'configs/bsim/{}_resnet18_1xb128-coslr-2e_fashion-mnist-cpu.py'
+_pairs = 'work_dirs/sepp/fashion-mnist-10k_k1_long-mocov2.npz'
+_images = 10000
+_epochs = 60
+_width = 32
+# Each base's learning rate from the 2-epoch sweep of 2026-12-02 (batch
+# 128); BSIM, SANE, InterCLR and SePP run their base's.
+_lr = dict(simclr=0.05, mocov2=0.2, simsiam=0.2, byol=0.1)
+
+
+def _long(lr, epochs=_epochs, dataset='train_dataloader.dataset', **extra):
+    options = {
+        'model.backbone.base_channels': _width,
+        'model.neck.in_channels': 8 * _width,
+        f'{dataset}.indices': _images,
+        'optim_wrapper.optimizer.lr': lr,
+        'train_cfg.max_epochs': epochs,
+        'param_scheduler.1.end': epochs,
+        'param_scheduler.1.T_max': epochs,
+        # A resumable checkpoint every tenth of the schedule.
+        'default_hooks.checkpoint.interval': max(1, epochs // 10),
+    }
+    options.update(extra)
+    return options
+
+
+def _entry(name, method, config, base=None, budget=None, **options):
+    family = base or name
+    return dict(name=name, method=method,
+                budget=budget or f'{_epochs} epochs', config=config,
+                base=base, cfg_options=_long(_lr[family], **options))
+
+
+def _sepp(base, method):
+    # An epoch of pairs serves 10,000 images + 10,000 pairs (k=1): SePP runs
+    # half the epochs, so it takes its base's steps.
+    return _entry(
+        f'sepp-{base}', method,
+        f'configs/sepp/sepp-{base}_resnet18_1xb128-coslr-2e_fashion-mnist-'
+        'cpu.py', base=base,
+        budget=(f'{_epochs // 2} epochs of {_images:,} images + {_images:,} '
+                f'pairs (= {_epochs} epochs of steps), plus the miner: '
+                f'MoCo v2, {_epochs} epochs'),
+        epochs=_epochs // 2, dataset='train_dataloader.dataset.dataset',
+        **{'train_dataloader.dataset.pairs_file': _pairs})
+
+
+protocol = dict(
+    name='fashion-mnist-cpu-long',
+    title=(f'Fashion-MNIST, long CPU protocol: ResNet-18 at width {_width}, '
+           f'{_images:,} images, {_epochs} epochs, batch 128'),
+    dataset=dict(type='FashionMNIST', data_root='data/fashion_mnist'),
+    knn=dict(k=200, temperature=0.1),
+    curve=dict(interval=max(1, _epochs // 10), bank=10000, queries=2000),
+    seeds=[0, 1, 2],
+    entries=[
+        _entry('mocov2', 'MoCo v2', _recipe.format('mocov2')),
+        _entry('bsim-mocov2', 'BSIM-MoCo v2', _recipe.format('bsim-mocov2'),
+               base='mocov2'),
+        _entry('sane', 'SANE',
+               'configs/sane/sane_resnet18_1xb128-coslr-2e_fashion-mnist-'
+               'cpu.py', base='mocov2'),
+        # InterCLR scaled from the official ImageNet settings (1.28 M
+        # images, 10,000 clusters, 16,384 negatives from the 128,000 most
+        # similar, centroids every 10 iterations, no warm-up) by the
+        # memory's size: about 128 images a cluster (80 clusters), the
+        # negatives and their pool as the same shares of the memory (1.3 %
+        # and 10 %: 128 from 1,024), and the centroids recomputed every
+        # iteration (a batch rewrites 1.3 % of this memory, 0.02 % of
+        # ImageNet's: 10 official iterations rewrite less than one here).
+        _entry('interclr-mocov2', 'InterCLR (MoCo v2)',
+               'configs/interclr/interclr-mocov2_resnet18_1xb128-coslr-2e_'
+               'fashion-mnist-cpu.py', base='mocov2',
+               **{'model.memory.length': _images,
+                  'model.memory.num_clusters': 80,
+                  'model.num_negatives': 128,
+                  'model.negative_pool': 1024,
+                  'model.centroid_interval': 1,
+                  'model.warmup_iters': 0}),
+        _sepp('mocov2', 'SePP-MoCo v2'),
+        _entry('simclr', 'SimCLR', _recipe.format('simclr')),
+        _entry('bsim-simclr', 'BSIM-SimCLR', _recipe.format('bsim-simclr'),
+               base='simclr'),
+        _entry('byol', 'BYOL', _recipe.format('byol')),
+        _entry('bsim-byol', 'BSIM-BYOL', _recipe.format('bsim-byol'),
+               base='byol'),
+        _entry('simsiam', 'SimSiam', _recipe.format('simsiam')),
+        _entry('bsim-simsiam', 'BSIM-SimSiam',
+               _recipe.format('bsim-simsiam'), base='simsiam'),
+        _sepp('simsiam', 'SePP-SimSiam'),
+    ])
