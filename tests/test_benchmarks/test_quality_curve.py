@@ -81,3 +81,29 @@ def test_the_gpu_protocol_is_ready_to_run():
         dataset = cfg.train_dataloader.dataset
         inner = dataset.get('dataset', dataset)
         assert inner.get('indices') is None, entry['name']
+
+
+def test_the_long_cpu_protocol_builds_at_its_width():
+    """Every entry of the long CPU protocol builds at width 32 on 10,000
+    images, and its neck takes the 32-wide backbone's features."""
+    import torch
+    from mmengine.registry import init_default_scope
+    from mmpretrain.registry import MODELS
+
+    from quality_tool.protocol import build_config
+    init_default_scope('mmpretrain')
+    proto = load_protocol(osp.join(ROOT, 'configs', 'benchmarks', 'quality',
+                                   'fashion-mnist_cpu-long.py'))
+    assert proto['curve']['bank'] == 10000
+    for entry in proto['entries']:
+        cfg = build_config(entry['config'], entry['cfg_options'])
+        model_cfg = dict(cfg.model)
+        model_cfg.setdefault('data_preprocessor', cfg.get('data_preprocessor'))
+        model = MODELS.build(model_cfg)
+        assert model.backbone.base_channels == 32, entry['name']
+        dataset = cfg.train_dataloader.dataset
+        assert dataset.get('dataset', dataset)['indices'] == 10000
+        model.eval()  # 28 px reach res5 at 1x1: BN needs eval mode here
+        with torch.no_grad():
+            out = model.neck(model.backbone(torch.zeros(2, 1, 28, 28)))
+        assert out[0].shape[0] == 2, entry['name']
