@@ -1,9 +1,12 @@
 """The long protocol's kNN curve: scored after every interval-th epoch and
-the last, on the first images of each split, and kept in the run's record."""
+the last, on the first images of each split, and kept in the run's record;
+a run stopped part-way resumes where it stopped."""
 import os.path as osp
 import sys
 
 import pytest
+from mmengine.hooks import Hook
+from mmpretrain.registry import HOOKS
 
 from conftest import ROOT
 from helpers import tiny_config
@@ -11,6 +14,7 @@ from helpers import tiny_config
 sys.path.append(osp.join(ROOT, 'tools', 'benchmarks'))
 from quality_tool import curve  # noqa: E402
 from quality_tool.protocol import load_protocol  # noqa: E402
+from quality_tool.resume import resume_point  # noqa: E402
 from quality_tool.runs import (curve_arrays, run_entry,  # noqa: E402
                                split_arrays)
 
@@ -30,13 +34,34 @@ def test_bad_curve_settings_are_named(bad):
         curve.check_curve('p.py', bad)
 
 
-def test_a_run_records_its_curve(tmp_path, tiny_fashion_root):
+class Interrupted(Exception):
+    pass
+
+
+@HOOKS.register_module()
+class InterruptAfterFirstCheckpoint(Hook):
+    """Part of the tiny protocol's config (so the digest is the same armed
+    or not): when armed, stops the run right after epoch 1's checkpoint."""
+    priority = 'LOWEST'  # after the CheckpointHook (VERY_LOW)
+    armed = False
+
+    def after_train_epoch(self, runner):
+        if self.armed and runner.epoch == 0:
+            raise Interrupted
+
+
+@pytest.fixture(scope='module')
+def tiny_protocol(tmp_path_factory, tiny_fashion_root):
+    """A two-epoch protocol with a curve after each epoch, and one run of it
+    straight through."""
+    tmp = tmp_path_factory.mktemp('tiny-long')
     cfg = tiny_config('unused', tiny_fashion_root, max_epochs=2)
     cfg.pop('experiment_name')
     cfg.pop('work_dir')
-    config = str(tmp_path / 'tiny.py')
+    cfg.custom_hooks.append(dict(type='InterruptAfterFirstCheckpoint'))
+    config = str(tmp / 'tiny.py')
     cfg.dump(config)
-    path = tmp_path / 'protocol.py'
+    path = tmp / 'protocol.py'
     path.write_text('protocol = ' + repr(dict(
         name='tiny-long', dataset=dict(type='FashionMNIST',
                                        data_root=tiny_fashion_root),
@@ -45,17 +70,53 @@ def test_a_run_records_its_curve(tmp_path, tiny_fashion_root):
         entries=[dict(name='tiny', method='BSIM-SimCLR', config=config)]))
         + '\n')
     proto = load_protocol(str(path))
-    record = run_entry(proto, proto['entries'][0], 0, str(tmp_path / 'w'),
-                       progress=False)
+    straight = run_entry(proto, proto['entries'][0], 0, str(tmp / 'w'),
+                         progress=False)
+    return proto, straight
+
+
+def test_a_run_records_its_curve(tiny_protocol):
+    proto, record = tiny_protocol
     assert [p[0] for p in record['curve']] == [1, 2]
     assert all(0 <= p[1] <= 100 for p in record['curve'])
     assert (record['curve_bank'], record['curve_queries']) == (16, 8)
     assert 0 <= record['curve_s'] <= record['train_s']
+    assert 'resumed' not in record
     # The curve's subsets are the first images of each split.
     arrays = split_arrays(proto)
     bank, bank_y, query, _ = curve_arrays(arrays, proto['curve'])
     assert (len(bank), len(query)) == (16, 8)
     assert bank.equal(arrays[0][:16]) and bank_y.equal(arrays[1][:16])
+
+
+def test_a_stopped_run_resumes_where_it_stopped(tiny_protocol, tmp_path):
+    """Interrupted after epoch 1, the next run of the same entry and seed
+    resumes from its checkpoint, keeps epoch 1's curve point and ends with
+    the straight run's figures; another seed or recipe does not resume."""
+    proto, straight = tiny_protocol
+    entry = proto['entries'][0]
+    work_root = str(tmp_path)
+    InterruptAfterFirstCheckpoint.armed = True
+    try:
+        with pytest.raises(Interrupted):
+            run_entry(proto, entry, 0, work_root, progress=False)
+    finally:
+        InterruptAfterFirstCheckpoint.armed = False
+    work_dir = osp.join(work_root, 'tiny-long', 'tiny', 'seed0')
+    digest = straight['config_digest']
+    point = resume_point(work_dir, digest, 0)
+    assert point['epoch'] == 1
+    assert point['curve'] == straight['curve'][:1]
+    assert point['train_s'] > 0
+    assert resume_point(work_dir, digest, 1) is None
+    assert resume_point(work_dir, 'another-recipe', 0) is None
+
+    resumed = run_entry(proto, entry, 0, work_root, progress=False)
+    assert resumed['resumed'] == [1]
+    assert resumed['curve'] == straight['curve']
+    assert resumed['knn_top1'] == straight['knn_top1']
+    assert resumed['train_s'] >= point['train_s']
+    assert resumed['config_digest'] == digest
 
 
 def test_the_gpu_protocol_is_ready_to_run():

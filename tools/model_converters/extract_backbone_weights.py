@@ -6,8 +6,9 @@
 The output holds ``state_dict`` with the keys of a bare ``ResNet``
 (mmpretrain's and mmdet's load it strictly) and ``meta`` (where it came
 from). Use it as
-``backbone.init_cfg=dict(type='Pretrained', checkpoint='backbone.pth')``
-(no ``prefix``). Loading is torch's safe ``weights_only`` loading.
+``backbone.init_cfg=dict(type='StrictPretrained', checkpoint='backbone.pth')``
+(no ``prefix``; the plugin's strict loader, which names any key that does
+not load). Loading is torch's safe ``weights_only`` loading.
 
 It also prints each stage's health (``bsim_plugin.utils.stage_health``):
 how far its weights are from a fresh init and the scale of its blocks' last

@@ -1,8 +1,8 @@
 # The CPU quality protocol: each method and its base pre-trained on
 # Fashion-MNIST with the same backbone, data, augmentations, optimizer and
 # budget, 3 seeds each; weighted kNN top-1 (k=200, T=0.1) on the whole test
-# split with the whole train split as the bank. A run takes at most about
-# 6 minutes on 2 CPU cores.
+# split with the whole train split as the bank. A run takes 4 to 9 minutes
+# on 2 CPU cores (the table's wall-time column).
 #   python tools/benchmarks/quality.py run configs/benchmarks/quality/fashion-mnist_cpu.py
 _bsim = 'configs/bsim/bsim-simclr_resnet18_1xb128-coslr-2e_fashion-mnist-cpu.py'
 _simclr = 'configs/bsim/simclr_resnet18_1xb128-coslr-2e_fashion-mnist-cpu.py'

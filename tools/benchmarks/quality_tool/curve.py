@@ -45,12 +45,14 @@ class KNNCurveHook(Hook):
 
     priority = 'LOW'
 
-    def __init__(self, arrays, interval: int, knn: dict) -> None:
+    def __init__(self, arrays, interval: int, knn: dict,
+                 points: Optional[List[list]] = None) -> None:
         self.arrays = arrays
         self.interval = interval
         self.knn = knn
-        self.points: List[list] = []
-        self.seconds = 0.0
+        # A resumed run starts with the points of the epochs it keeps.
+        self.points: List[list] = [list(p) for p in points or []]
+        self.seconds = 0.0  # this process's share
 
     def after_train_epoch(self, runner) -> None:
         from bsim_plugin.evaluation import extract_embeddings, knn_top1

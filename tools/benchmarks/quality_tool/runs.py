@@ -14,6 +14,7 @@ from .protocol import (REFERENCE_LABELS, REFERENCES, budget_of, build_config,
                        model_digest)
 from .curve import KNNCurveHook, curve_arrays
 from .records import provenance
+from .resume import RunStateHook, resume_point
 
 RECORD_PREFIX = 'QUALITY-RECORD '
 
@@ -73,21 +74,29 @@ def run_entry(proto: dict, entry: dict, seed: int, work_root: str,
         if h.get('type') != 'InitialValidationHook'
     ]
     prepare_config_data(cfg)
+    previous = resume_point(cfg.work_dir, digest, seed)
+    if previous:
+        # Continue the run where it stopped (see .resume).
+        cfg.load_from, cfg.resume = previous['path'], True
+        print(f'[quality] resuming {entry["name"]} seed {seed} from epoch '
+              f'{previous["epoch"]} ({previous["path"]})', flush=True)
     runner = Runner.from_cfg(cfg)
     arrays = curve_hook = None
     if proto.get('curve'):
         arrays = split_arrays(proto)
         curve_hook = KNNCurveHook(
             curve_arrays(arrays, proto['curve']), proto['curve']['interval'],
-            proto['knn'])
+            proto['knn'], points=(previous or {}).get('curve'))
         runner.register_hook(curve_hook)
+    state = RunStateHook(digest, seed, start, curve_hook, previous)
+    runner.register_hook(state)
     runner.train()
-    train_s = time.time() - start
+    train_s = state.train_seconds()
     acc, bank, queries = score_model(runner.model, proto, progress, arrays)
-    extra = {}
+    extra = dict(resumed=state.resumed) if state.resumed else {}
     if curve_hook is not None:
-        extra = dict(curve=curve_hook.points,
-                     curve_s=round(curve_hook.seconds, 1),
+        extra.update(curve=curve_hook.points,
+                     curve_s=round(state.curve_seconds(), 1),
                      curve_bank=proto['curve']['bank'],
                      curve_queries=proto['curve']['queries'])
     return dict(
@@ -100,7 +109,7 @@ def run_entry(proto: dict, entry: dict, seed: int, work_root: str,
         seed=seed,
         **budget_of(cfg),
         train_s=round(train_s, 1),
-        wall_s=round(time.time() - start, 1),
+        wall_s=round(state.earlier_s + time.time() - start, 1),
         knn_top1=round(acc, 2),
         bank=bank,
         queries=queries,
