@@ -27,16 +27,14 @@ def resume_point(work_dir: str, digest: str, seed: int) -> Optional[dict]:
     """The state of this run's latest checkpoint in ``work_dir`` (its path,
     epoch, curve, seconds trained and earlier resumes), or ``None`` when
     there is none or it belongs to another recipe or seed."""
-    pointer = osp.join(work_dir, 'last_checkpoint')
-    if not osp.isfile(pointer):
-        return None
-    with open(pointer) as f:
-        path = f.read().strip()
-    if not osp.isabs(path):
-        path = osp.join(work_dir, path)
-    if not osp.isfile(path):
+    if not osp.isfile(osp.join(work_dir, 'last_checkpoint')):
         return None
     import torch
+    from mmengine.runner import find_latest_checkpoint
+    # The checkpoint mmengine's own `resume=True` would pick.
+    path = find_latest_checkpoint(work_dir)
+    if not path or not osp.isfile(path):
+        return None
 
     from bsim_plugin.utils import register_checkpoint_safe_globals
     register_checkpoint_safe_globals()
