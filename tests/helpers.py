@@ -53,6 +53,32 @@ def tiny_config(work_dir: str,
     return cfg
 
 
+def tiny_recipe(data_root: str, path: str, max_epochs: int = 1,
+                cfg: Config = None) -> str:
+    """A tiny config (``cfg``, by default :func:`tiny_config`) written to
+    ``path`` without work dir and experiment name, as a protocol entry's
+    recipe; returns ``path``."""
+    if cfg is None:
+        cfg = tiny_config('unused', data_root, max_epochs=max_epochs)
+    cfg.pop('experiment_name', None)
+    cfg.pop('work_dir', None)
+    cfg.dump(path)
+    return path
+
+
+def on_mined_pairs(cfg: Config, pairs_file: str) -> Config:
+    """Turn a :func:`tiny_config` into MoCo v2 (no BSIM term) trained on
+    its images and the mined pairs in ``pairs_file`` (SePP-ID)."""
+    cfg.model = tiny_base_cfg('moco', queue_len=16, bsim_weight=0.0)
+    cfg.model.data_preprocessor = dict(
+        type='SelfSupDataPreprocessor', mean=[0.], std=[1.])
+    inner = cfg.train_dataloader.dataset
+    inner.pipeline = inner.pipeline[:-1]  # the views, without PackInputs
+    cfg.train_dataloader.dataset = dict(
+        type='SemanticPairDataset', dataset=inner, pairs_file=pairs_file)
+    return cfg
+
+
 def tiny_model_cfg(norm: str = 'BN', **kwargs) -> dict:
     """BSIM-SimCLR with a 4-wide CIFAR ResNet-18 for 1-channel images.
 

@@ -119,7 +119,7 @@ if ! "$PY" -c "import mmcv, mmcv.ops; assert mmcv.__version__ == '$MMCV'; $OPS_C
         build_tmp=$(mktemp -d "$CACHE/build/tmp.XXXXXX")
         log=$CACHE/build/mmcv-$MMCV-$FLAVOR.log
         say "building mmcv $MMCV with $FLAVOR ops from source: this is LONG"
-        say "(about 10-20 minutes on 2 cores; done once, the wheel is kept in $WHEEL_DIR)"
+        say "(10-35 minutes on 2 cores; done once, the wheel is kept in $WHEEL_DIR)"
         say "log: $log"
         TMPDIR=$build_tmp MMCV_WITH_OPS=1 FORCE_CUDA=$FORCE_CUDA \
             MAX_JOBS=${MAX_JOBS:-$(nproc)} \

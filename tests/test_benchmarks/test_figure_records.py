@@ -89,7 +89,7 @@ def test_mine_pairs_record(tmp_path):
         created='2026-12-01 10:00:00')
     results = str(tmp_path / SEPP_FILE)
     args = SimpleNamespace(device='cpu', max_mib=128,
-                           note='seed 0, kNN 71.66 %')
+                           note='seed 0, kNN 71.66 %', checkpoint_note=None)
     mine_pairs.append_record(results, meta, args, 'torch')
     record, = quality.read_records(results)
     assert record['report'] == meta['report'] and record['k'] == 5
@@ -105,6 +105,15 @@ def test_mine_pairs_record(tmp_path):
     # The pure part: the same record from the same inputs.
     assert quality.mining_record(meta, record['date'], record['device'],
                                  128, 'torch', args.note) == record
+    # --checkpoint-note names the checkpoint in the table instead of its path.
+    args.checkpoint_note = 'the MoCo v2 checkpoint (seed 0, 2 epochs)'
+    named = str(tmp_path / 'named' / SEPP_FILE)
+    mine_pairs.append_record(named, meta, args, 'torch')
+    assert quality.read_records(named)[0]['checkpoint_note'] == \
+        args.checkpoint_note
+    assert quality.render_sepp_mining(str(tmp_path / 'named')).startswith(
+        'The miner on Fashion-MNIST with the MoCo v2 checkpoint (seed 0, 2 '
+        'epochs), measured on CPU: ')
 
 
 def test_chain_records_of_the_converter_and_the_probe(tmp_path):

@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from conftest import ROOT
-from helpers import tiny_config
+from helpers import tiny_recipe
 
 sys.path.append(osp.join(ROOT, 'tools', 'benchmarks'))
 import quality_tool as quality  # noqa: E402
@@ -21,11 +21,7 @@ RECORD_FIELDS = {
 
 
 def write_protocol(tmp_path, data_root, entries=None):
-    cfg = tiny_config('unused', data_root, max_epochs=1)
-    cfg.pop('experiment_name')
-    cfg.pop('work_dir')
-    config = str(tmp_path / 'tiny_bsim.py')
-    cfg.dump(config)
+    config = tiny_recipe(data_root, str(tmp_path / 'tiny_bsim.py'))
     if entries is None:
         entries = [
             dict(name='tiny', method='BSIM-SimCLR', config=config,

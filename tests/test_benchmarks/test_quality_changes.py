@@ -76,6 +76,13 @@ def test_headline_says_whether_a_difference_exceeds_the_spread():
         render_headline(close, PROTO, DIGESTS)
     # `other` has no current record: no line of its own.
     assert 'Other' not in text
+    # Unequal seed counts are both given, the method's first.
+    partial = RECORDS[:-1] + [rec('other', 0, 66.0, 'new-o'),
+                              rec('other', 1, 67.0, 'new-o')]
+    text = render_headline(partial, PROTO, DIGESTS)
+    assert '-4.00** (behind by more than the larger seed sd, 1.41; 1 seed ' \
+        'against 2)' in text
+    assert '**-0.50** (within the larger seed sd, 1.41; 2 seeds)' in text
 
 
 def test_a_method_folder_sees_its_own_entries():

@@ -14,7 +14,7 @@ from mmpretrain.registry import DATASETS, MODELS
 from bsim_plugin.datasets import load_pairs
 from bsim_plugin.evaluation import extract_embeddings, load_image_arrays
 from conftest import ROOT
-from helpers import tiny_base_cfg, tiny_config
+from helpers import on_mined_pairs, tiny_config
 
 sys.path.insert(0, osp.join(ROOT, 'tools', 'sepp'))
 import mine_pairs  # noqa: E402
@@ -106,15 +106,9 @@ def test_moco_trains_on_the_mined_pairs(tmp_path, pretrained,
     config, checkpoint, _ = pretrained
     pairs_file = str(tmp_path / 'pairs.npz')
     mine_pairs.main([config, checkpoint, '--out', pairs_file, '--k', '2'])
-    cfg = tiny_config(str(tmp_path / 'sepp'), tiny_fashion_root,
-                      max_epochs=1)
-    cfg.model = tiny_base_cfg('moco', queue_len=16, bsim_weight=0.0)
-    cfg.model.data_preprocessor = dict(
-        type='SelfSupDataPreprocessor', mean=[0.], std=[1.])
-    inner = cfg.train_dataloader.dataset
-    inner.pipeline = inner.pipeline[:-1]  # the views, without PackInputs
-    cfg.train_dataloader.dataset = dict(
-        type='SemanticPairDataset', dataset=inner, pairs_file=pairs_file)
+    cfg = on_mined_pairs(
+        tiny_config(str(tmp_path / 'sepp'), tiny_fashion_root, max_epochs=1),
+        pairs_file)
     runner = Runner.from_cfg(cfg)
     dataset = runner.train_dataloader.dataset
     assert len(dataset) == 32 + 64

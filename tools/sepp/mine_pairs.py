@@ -20,7 +20,7 @@ purity when the data set has labels, time, peak memory) is printed and
 stored in the file. With ``--record FILE`` (e.g.
 ``tools/benchmarks/results/sepp_mining.jsonl``) the run is also appended
 to FILE as one JSON line (report, options, data set, checkpoint, date,
-machine and ``--note``), from which ``tools/benchmarks/quality.py report``
+machine, ``--note`` and ``--checkpoint-note``), from which ``tools/benchmarks/quality.py report``
 writes the mining table of configs/sepp/README.md.
 """
 import argparse
@@ -109,6 +109,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help='a note stored with --record and printed under '
                         "the README's table (e.g. which checkpoint this is "
                         'and its kNN top-1)')
+    parser.add_argument('--checkpoint-note', metavar='TEXT',
+                        help='stored with --record: the README\'s mining '
+                        'table names the checkpoint by it instead of its '
+                        'path (e.g. "MoCo v2, seed 0, 40 epochs, kNN '
+                        '80.1 %%")')
     return parser
 
 
@@ -143,7 +148,8 @@ def append_record(path: str, meta: dict, args, backend_used: str) -> None:
     from quality_tool.figures_sepp import mining_record
     from quality_tool.records import append_record as append, device, today
     append(path, mining_record(meta, today(), device(args.device),
-                               args.max_mib, backend_used, args.note))
+                               args.max_mib, backend_used, args.note,
+                               args.checkpoint_note))
 
 
 def no_pairs_reason(sims, index, args) -> str:
@@ -240,8 +246,10 @@ def main(argv=None):
     if args.record and osp.isdir(args.record):
         fail(f'--record {args.record} is a folder; give the results file, '
              f'e.g. {osp.join(args.record, "sepp_mining.jsonl")}')
-    if args.note and not args.record:
-        fail('--note is stored with --record: give --record FILE too')
+    for flag, value in (('--note', args.note),
+                        ('--checkpoint-note', args.checkpoint_note)):
+        if value and not args.record:
+            fail(f'{flag} is stored with --record: give --record FILE too')
     start = time.perf_counter()
     cfg = Config.fromfile(args.config)
     if args.cfg_options:

@@ -20,13 +20,10 @@
 # SimCLR training. The first MoCo v2 rows are the check that MoCo's curve
 # flattens too (the criterion: less than 0.5 points over the last quarter).
 #   python tools/benchmarks/quality.py run configs/benchmarks/quality/fashion-mnist_cpu-long.py
-# SePP's pairs come from this protocol's own MoCo v2 seed-0 checkpoint:
-#   python tools/sepp/mine_pairs.py \
-#       configs/bsim/mocov2_resnet18_1xb128-coslr-2e_fashion-mnist-cpu.py \
-#       WORK/fashion-mnist-cpu-long/mocov2/seed0/epoch_40.pth --k 1 \
-#       --out work_dirs/sepp/fashion-mnist-10k_k1_long-mocov2.npz \
-#       --cfg-options model.backbone.base_channels=32 \
-#       model.neck.in_channels=256 train_dataloader.dataset.indices=10000
+# SePP's pairs come from this protocol's own MoCo v2 seed-0 checkpoint (1
+# neighbour per image): `run` mines them before the first SePP run when the
+# pairs file is missing, from that run's final checkpoint in the work dir,
+# training it again first if it is not there (quality_tool/pairs.py).
 _recipe = 'configs/bsim/{}_resnet18_1xb128-coslr-2e_fashion-mnist-cpu.py'
 _pairs = 'work_dirs/sepp/fashion-mnist-10k_k1_long-mocov2.npz'
 _images = 10000
@@ -53,11 +50,15 @@ def _long(lr, epochs=_epochs, dataset='train_dataloader.dataset', **extra):
     return options
 
 
-def _entry(name, method, config, base=None, budget=None, **options):
+def _entry(name, method, config, base=None, budget=None, pairs=None,
+           **options):
     family = base or name
-    return dict(name=name, method=method,
-                budget=budget or f'{_epochs} epochs', config=config,
-                base=base, cfg_options=_long(_lr[family], **options))
+    entry = dict(name=name, method=method,
+                 budget=budget or f'{_epochs} epochs', config=config,
+                 base=base, cfg_options=_long(_lr[family], **options))
+    if pairs:
+        entry['pairs'] = pairs
+    return entry
 
 
 def _sepp(base, method):
@@ -71,6 +72,7 @@ def _sepp(base, method):
                 f'pairs (= {_epochs} epochs of steps), plus the miner: '
                 f'MoCo v2, {_epochs} epochs'),
         epochs=_epochs // 2, dataset='train_dataloader.dataset.dataset',
+        pairs=dict(entry='mocov2', seed=0, k=1),
         **{'train_dataloader.dataset.pairs_file': _pairs})
 
 

@@ -87,11 +87,11 @@ protocol = dict(
              config='configs/sane/'
              'sane_resnet18_1xb128-coslr-2e_fashion-mnist-cpu.py',
              revision=_fidelity),
-        # SePP-ID: pairs mined once, before these runs, from the MoCo v2
-        # seed-0 checkpoint of this protocol (split BatchNorm since
-        # 2026-12-02; the pairs of the earlier plain-BN checkpoint, kNN
-        # 71.66 %, purity 74.7 %, were fashion-mnist-30k_k1.npz), 1
-        # neighbour per image (configs/sepp/README.md):
+        # SePP-ID: pairs mined from the MoCo v2 seed-0 checkpoint of this
+        # protocol (split BatchNorm since 2026-12-02; the pairs of the
+        # earlier plain-BN checkpoint, kNN 71.66 %, purity 74.7 %, were
+        # fashion-mnist-30k_k1.npz), 1 neighbour per image: `run` mines
+        # them before the first SePP run when the file is missing, as
         #   python tools/sepp/mine_pairs.py CONFIG_OF_mocov2 \
         #       WORK/mocov2/seed0/epoch_2.pth --k 1 \
         #       --out work_dirs/sepp/fashion-mnist-30k_k1_mocov2-splitbn.npz
@@ -118,6 +118,7 @@ protocol = dict(
              'sepp-mocov2_resnet18_1xb128-coslr-2e_fashion-mnist-cpu.py',
              cfg_options={'train_dataloader.dataset.pairs_file':
                           _pairs},
+             pairs=dict(entry='mocov2', seed=0, k=1),
              metafile=True),
         dict(name='sepp-simsiam', method='SePP-SimSiam',
              budget='2 epochs of 30,000 images + 30,000 pairs (= 4 epochs '
@@ -127,5 +128,6 @@ protocol = dict(
              'sepp-simsiam_resnet18_1xb128-coslr-2e_fashion-mnist-cpu.py',
              cfg_options={'train_dataloader.dataset.pairs_file':
                           _pairs},
+             pairs=dict(entry='mocov2', seed=0, k=1),
              metafile=True),
     ])

@@ -10,13 +10,9 @@
 # GPU step times first (tools/benchmarks/step_time.py --device cuda).
 # Ready to run, not run yet (no GPU has been lent to this project's tasks):
 #   python tools/benchmarks/quality.py run configs/benchmarks/quality/fashion-mnist_gpu.py
-# SePP's pairs come from this protocol's own MoCo v2 seed-0 checkpoint:
-#   python tools/sepp/mine_pairs.py \
-#       configs/bsim/mocov2_resnet18_1xb128-coslr-2e_fashion-mnist-cpu.py \
-#       WORK/fashion-mnist-gpu/mocov2/seed0/epoch_200.pth --k 1 \
-#       --out work_dirs/sepp/fashion-mnist-60k_k1_gpu-mocov2.npz \
-#       --cfg-options model.backbone.type=ResNet_CIFAR \
-#       train_dataloader.dataset.indices=None
+# SePP's pairs come from this protocol's own MoCo v2 seed-0 checkpoint (1
+# neighbour per image): `run` mines them before the first SePP run when the
+# pairs file is missing (quality_tool/pairs.py).
 _recipe = 'configs/bsim/{}_resnet18_1xb128-coslr-2e_fashion-mnist-cpu.py'
 _pairs = 'work_dirs/sepp/fashion-mnist-60k_k1_gpu-mocov2.npz'
 _epochs = 200
@@ -44,11 +40,14 @@ def _gpu(lr, dataset='train_dataloader.dataset', **extra):
     return options
 
 
-def _entry(name, method, config, base=None, **extra):
+def _entry(name, method, config, base=None, pairs=None, **extra):
     family = base or name
-    return dict(name=name, method=method, budget=f'{_epochs} epochs',
-                config=config, base=base,
-                cfg_options=_gpu(_lr[family], **extra))
+    entry = dict(name=name, method=method, budget=f'{_epochs} epochs',
+                 config=config, base=base,
+                 cfg_options=_gpu(_lr[family], **extra))
+    if pairs:
+        entry['pairs'] = pairs
+    return entry
 
 
 protocol = dict(
@@ -78,6 +77,7 @@ protocol = dict(
                'configs/sepp/sepp-mocov2_resnet18_1xb128-coslr-2e_fashion-'
                'mnist-cpu.py', base='mocov2',
                dataset='train_dataloader.dataset.dataset',
+               pairs=dict(entry='mocov2', seed=0, k=1),
                **{'train_dataloader.dataset.pairs_file': _pairs}),
         _entry('simsiam', 'SimSiam', _recipe.format('simsiam')),
         _entry('bsim-simsiam', 'BSIM-SimSiam',
@@ -86,6 +86,7 @@ protocol = dict(
                'configs/sepp/sepp-simsiam_resnet18_1xb128-coslr-2e_fashion-'
                'mnist-cpu.py', base='simsiam',
                dataset='train_dataloader.dataset.dataset',
+               pairs=dict(entry='mocov2', seed=0, k=1),
                **{'train_dataloader.dataset.pairs_file': _pairs}),
         _entry('byol', 'BYOL', _recipe.format('byol')),
         _entry('bsim-byol', 'BSIM-BYOL', _recipe.format('bsim-byol'),

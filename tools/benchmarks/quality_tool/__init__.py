@@ -8,6 +8,7 @@ Run from the command line as ``tools/benchmarks/quality.py`` (see
 - :mod:`.records`: the results store and each record's provenance;
 - :mod:`.runs`: one run in this process (pre-train + kNN, or a reference);
 - :mod:`.schedule`: the missing runs of a protocol, each in a subprocess;
+- :mod:`.pairs`: SePP entries' pairs, mined first when missing;
 - :mod:`.tables`: statistics over the records and their Markdown tables;
 - :mod:`.changes`: every method against its base, and before -> after;
 - :mod:`.chart`: the chart of a protocol;

@@ -64,7 +64,9 @@ def headline_lines(records: List[dict], proto: dict, digests: Digests,
             continue
         for label, delta in row.get('deltas', []):
             base = by_label[label]
-            seeds = min(len(row['accs']), len(base['accs']))
+            mine, theirs = len(row['accs']), len(base['accs'])
+            seeds = f'{mine} seed' + 's' * (mine != 1) + (
+                f' against {theirs}' if theirs != mine else '')
             spread = max(row['std'], base['std'])
             verdict = ('within' if abs(delta) <= spread else
                        'ahead by more than' if delta > 0 else
@@ -72,7 +74,7 @@ def headline_lines(records: List[dict], proto: dict, digests: Digests,
             lines.append(
                 f'- {_name(row)} {row["mean"]:.2f} vs {label} '
                 f'{base["mean"]:.2f}: **{delta:+.2f}** ({verdict} the larger '
-                f'seed sd, {spread:.2f}; {seeds} seeds)')
+                f'seed sd, {spread:.2f}; {seeds})')
     return lines
 
 

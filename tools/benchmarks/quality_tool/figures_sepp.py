@@ -16,15 +16,19 @@ DATASET_NAMES = {'FashionMNIST': 'Fashion-MNIST', 'CIFAR10': 'CIFAR-10',
 
 
 def mining_record(meta: dict, date: str, device: str, max_mib: int,
-                  backend_used: str, note: Optional[str] = None) -> dict:
+                  backend_used: str, note: Optional[str] = None,
+                  checkpoint_note: Optional[str] = None) -> dict:
     """The results record of one mining run, from the metadata
     ``mine_pairs.py`` stores in its pairs file (options, data set and
     report), the date, the machine, the torch search's block size, the
-    search that ran (what ``auto`` chose) and an optional note."""
+    search that ran (what ``auto`` chose), an optional note and an optional
+    readable name of the checkpoint (the table shows it instead of the
+    path)."""
     dataset = meta['dataset']
+    names = dict(checkpoint_note=checkpoint_note) if checkpoint_note else {}
     return dict(
         date=date, device=device, note=note or None,
-        config=meta['config'], checkpoint=meta['checkpoint'],
+        config=meta['config'], checkpoint=meta['checkpoint'], **names,
         checkpoint_sha256=meta['checkpoint_sha256'], source=meta['source'],
         k=meta['k'], threshold=meta['threshold'], mutual=meta['mutual'],
         backend=meta['backend'], backend_used=backend_used, max_mib=max_mib,

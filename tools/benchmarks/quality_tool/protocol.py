@@ -77,6 +77,8 @@ def _check_entry(path: str, entry: dict, names: List[str]) -> None:
                 f'protocol {path}: entry {entry["name"]!r} has '
                 f'base={name!r}, which is not another entry')
     entry['bases'] = bases
+    from .pairs import check_pairs  # (pairs builds on this module)
+    check_pairs(path, entry, names)
     if not osp.isfile(abs_path(entry['config'])):
         raise FileNotFoundError(
             f'protocol {path}: entry {entry["name"]!r}: config not found: '

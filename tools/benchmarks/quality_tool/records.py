@@ -78,12 +78,16 @@ def cpu_name() -> str:
 
 def _device(where: str = '') -> str:
     """The GPU's name when ``where`` is a CUDA device (with no ``where``:
-    when one is available), else the CPU's cores and torch's threads."""
+    when one is available), else the CPU's cores, the vector instructions
+    torch's kernels use and torch's threads (machines that report the same
+    model name have trained the same recipe about 5x apart here, so the
+    name alone does not say which machine a wall time comes from)."""
     import torch
     cuda = where.startswith('cuda') if where else torch.cuda.is_available()
     if cuda:
         return torch.cuda.get_device_name(where or None)
-    return f'CPU: {os.cpu_count()} cores ({cpu_name()}), ' \
+    isa = torch.backends.cpu.get_cpu_capability()
+    return f'CPU: {os.cpu_count()} cores ({cpu_name()}, {isa}), ' \
            f'{torch.get_num_threads()} threads'
 
 

@@ -12,7 +12,9 @@ import subprocess
 import sys
 from typing import Iterable, List, Optional
 
-from .protocol import REFERENCES, ROOT, abs_path, entry_digests, load_protocol
+from .pairs import ensure_pairs
+from .protocol import (REFERENCES, ROOT, abs_path, entry_digests,
+                       find_entry, load_protocol)
 from .records import (RESULTS, append_record, expected_key, read_records,
                       record_key)
 from .runs import RECORD_PREFIX, run_entry
@@ -94,6 +96,10 @@ def run_protocol(protocol_path: str,
     for number, (_, name, seed) in enumerate(todo, 1):
         print(f'[quality] ({number}/{len(todo)}) {name}, seed {seed}',
               flush=True)
+        if name not in REFERENCES:
+            # SePP's pairs, mined first when missing (.pairs).
+            ensure_pairs(proto, find_entry(proto, name), abs_path(work_root),
+                         results, spawn)
         log = osp.join(abs_path(work_root), proto['name'], 'logs',
                        f'{name}_seed{seed}.log')
         record = spawn(proto['path'], name, seed, abs_path(work_root), log)
