@@ -16,7 +16,7 @@ sys.path.append(osp.join(ROOT, 'tools', 'benchmarks'))
 import quality_tool as quality  # noqa: E402
 
 
-def write_protocol(tmp_path, data_root, pairs=None):
+def write_protocol(tmp_path, data_root, pairs=None, pairs_option=True):
     source_config = tiny_recipe(data_root, str(tmp_path / 'tiny_source.py'))
     # MoCo on the source's images and their mined pairs.
     sepp_config = tiny_recipe(
@@ -31,7 +31,7 @@ def write_protocol(tmp_path, data_root, pairs=None):
              pairs=dict(entry='tiny', seed=0, k=1) if pairs is None else
              pairs,
              cfg_options={'train_dataloader.dataset.pairs_file':
-                          pairs_file}),
+                          pairs_file} if pairs_option else {}),
     ]
     path = tmp_path / 'tiny_protocol.py'
     path.write_text('protocol = ' + repr(
@@ -116,3 +116,13 @@ def test_bad_pairs_are_named(tmp_path, tiny_fashion_root, pairs, message):
         quality.load_protocol(protocol)
     assert message in str(error.value)
     assert "entry 'tiny-sepp'" in str(error.value)
+
+
+def test_pairs_without_a_pairs_file_option_are_named(tmp_path,
+                                                     tiny_fashion_root):
+    protocol, _ = write_protocol(tmp_path, tiny_fashion_root,
+                                 pairs_option=False)
+    with pytest.raises(ValueError) as error:
+        quality.load_protocol(protocol)
+    assert "entry 'tiny-sepp': has pairs but no cfg option ending in " \
+        '.pairs_file' in str(error.value)

@@ -20,8 +20,9 @@ purity when the data set has labels, time, peak memory) is printed and
 stored in the file. With ``--record FILE`` (e.g.
 ``tools/benchmarks/results/sepp_mining.jsonl``) the run is also appended
 to FILE as one JSON line (report, options, data set, checkpoint, date,
-machine, ``--note`` and ``--checkpoint-note``), from which ``tools/benchmarks/quality.py report``
-writes the mining table of configs/sepp/README.md.
+machine, ``--note`` and ``--checkpoint-note``), from which
+``tools/benchmarks/quality.py report`` writes the mining table of
+configs/sepp/README.md.
 """
 import argparse
 import hashlib

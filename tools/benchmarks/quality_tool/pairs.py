@@ -95,11 +95,9 @@ def ensure_pairs(proto: dict, entry: dict, work_root: str, results: str,
             raise RuntimeError(
                 f'the run of {source["name"]} seed {seed} left no final '
                 f'checkpoint (epoch {epochs}) in {work_dir}')
+    key = (proto['name'], source['name'], seed, digest)
     recorded = [
-        r['knn_top1'] for r in read_records(results)
-        if r.get('protocol') == proto['name'] and r.get('entry') ==
-        source['name'] and r.get('seed') == seed and
-        r.get('config_digest') == digest
+        r['knn_top1'] for r in read_records(results) if record_key(r) == key
     ]
     checkpoint = (f'the {source["method"]} checkpoint of {proto["title"]}'
                   f' (seed {seed}, {epochs} epoch{"s" * (epochs != 1)}' +
@@ -131,10 +129,8 @@ def cli_options(options: dict) -> list:
     """An entry's cfg options as ``--cfg-options k=v ...`` of the miner."""
     words = []
     for key, value in options.items():
-        if isinstance(value, (list, tuple)):
-            value = '[' + ','.join(str(v) for v in value) + ']'
-        elif value is not None and not isinstance(value,
-                                                  (bool, int, float, str)):
+        if value is not None and not isinstance(value,
+                                                (bool, int, float, str)):
             raise ValueError(f'cannot pass the option {key}={value!r} to '
                              'the miner on its command line')
         words.append(f'{key}={value}')
