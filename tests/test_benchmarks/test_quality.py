@@ -325,3 +325,22 @@ def test_result_neutral_runtime_parts_keep_the_digest(tmp_path,
     assert quality.config_digest(cfg) == plain
     cfg.custom_hooks = list(cfg.custom_hooks) + [dict(type='SimSiamHook')]
     assert quality.config_digest(cfg) != plain
+
+
+def test_same_function_convs_keep_the_config_and_model_digests(
+        tmp_path, tiny_fashion_root):
+    """A backbone's ``conv_cfg=dict(type='SinglePixelConv2d')`` computes
+    nn.Conv2d's function (tests/test_models/test_conv.py): the config and
+    the untrained reference keep their digests; any other conv_cfg, or
+    the same type with arguments, changes them."""
+    _, config = write_protocol(tmp_path, tiny_fashion_root)
+    cfg = quality.build_config(config)
+    cfg.model.backbone.pop('conv_cfg', None)
+    plain = quality.config_digest(cfg), quality.model_digest(cfg)
+    cfg.model.backbone.conv_cfg = dict(type='SinglePixelConv2d')
+    assert (quality.config_digest(cfg), quality.model_digest(cfg)) == plain
+    for other in (dict(type='Conv2d'),
+                  dict(type='SinglePixelConv2d', bias=True)):
+        cfg.model.backbone.conv_cfg = other
+        assert quality.config_digest(cfg) != plain[0]
+        assert quality.model_digest(cfg) != plain[1]

@@ -65,10 +65,15 @@ PRESETS = {
         size=28,
         batch=128),
     # The CPU recipe's backbone (quality protocol and demo): mmpretrain's
-    # ResNet-18 with its ImageNet stem on 28x28 grey images.
+    # ResNet-18 with its ImageNet stem on 28x28 grey images, its one-pixel
+    # convolutions as matrix products (SinglePixelConv2d).
     'cpu-r18':
     dict(
-        backbone=dict(type='ResNet', depth=18, in_channels=1),
+        backbone=dict(
+            type='ResNet',
+            depth=18,
+            in_channels=1,
+            conv_cfg=dict(type='SinglePixelConv2d')),
         neck_in=512,
         channels=1,
         size=28,
