@@ -18,48 +18,14 @@ import os
 import os.path as osp
 import subprocess
 import sys
-from typing import Optional
 
 from .protocol import (ROOT, abs_path, budget_of, build_config,
-                       config_digest, find_entry)
+                       config_digest, find_entry, pairs_option)
 from .records import append_record, read_records, record_key
 from .resume import resume_point
 
 MINE_SCRIPT = osp.join(ROOT, 'tools', 'sepp', 'mine_pairs.py')
 MINING_RESULTS = 'sepp_mining.jsonl'
-
-
-def pairs_option(entry: dict) -> Optional[str]:
-    """The entry's ``...pairs_file`` option (the key), or ``None``."""
-    keys = [k for k in entry.get('cfg_options', {})
-            if k.endswith('.pairs_file')]
-    return keys[0] if keys else None
-
-
-def check_pairs(path: str, entry: dict, names: list) -> None:
-    """Complete an entry's ``pairs`` in place, or name what is wrong."""
-    spec = entry.get('pairs')
-    if spec is None:
-        return
-    where = f'protocol {path}: entry {entry["name"]!r}'
-    if not isinstance(spec, dict) or 'entry' not in spec:
-        raise ValueError(f'{where}: pairs must be dict(entry=NAME, seed=0, '
-                         f'k=1), got {spec!r}')
-    unknown = set(spec) - {'entry', 'seed', 'k'}
-    if unknown:
-        raise ValueError(f'{where}: pairs has unknown keys {sorted(unknown)}'
-                         "; it takes 'entry', 'seed' and 'k'")
-    if spec['entry'] not in names or spec['entry'] == entry['name']:
-        raise ValueError(f'{where}: pairs come from entry '
-                         f'{spec["entry"]!r}, which is not another entry')
-    spec.setdefault('seed', 0)
-    spec.setdefault('k', 1)
-    if not isinstance(spec['k'], int) or spec['k'] < 1:
-        raise ValueError(f'{where}: pairs k must be an integer >= 1, got '
-                         f'{spec["k"]!r}')
-    if pairs_option(entry) is None:
-        raise ValueError(f'{where}: has pairs but no cfg option ending in '
-                         '.pairs_file to say where they go')
 
 
 def ensure_pairs(proto: dict, entry: dict, work_root: str, results: str,
