@@ -10,6 +10,22 @@ from mmpretrain.registry import MODELS
 from bsim_plugin.models.utils import SinglePixelConv2d
 
 
+_PARENT = nn.Conv2d._conv_forward
+
+
+@pytest.fixture
+def conv_calls(monkeypatch):
+    """The modules whose nn.Conv2d convolution ran, in order."""
+    calls = []
+
+    def spy(self, *args):
+        calls.append(self)
+        return _PARENT(self, *args)
+
+    monkeypatch.setattr(nn.Conv2d, '_conv_forward', spy)
+    return calls
+
+
 def _both(size, **conv):
     torch.manual_seed(0)
     fast = SinglePixelConv2d(6, 5, **conv)
@@ -32,16 +48,10 @@ ONE_PIXEL = [
 
 @pytest.mark.parametrize('size,conv', ONE_PIXEL)
 def test_one_pixel_outputs_and_gradients_equal_conv2d(size, conv,
-                                                      monkeypatch):
+                                                      conv_calls):
     fast, plain, x = _both(size, **conv)
-    calls = []
-    parent = nn.Conv2d._conv_forward
-
-    def spy(self, *args):
-        calls.append(self)
-        return parent(self, *args)
-
-    monkeypatch.setattr(nn.Conv2d, '_conv_forward', spy)
+    calls = conv_calls
+    parent = _PARENT
     xa, xb = x.clone().requires_grad_(), x.clone().requires_grad_()
     out_a, out_b = fast(xa), plain(xb)
     assert calls == [plain]  # the matrix product, not the convolution
@@ -79,19 +89,13 @@ def test_centre_tap_alone_gets_a_gradient_on_a_1x1_map():
     ((2, 2), dict(kernel_size=3, padding=1, stride=2,
                   padding_mode='reflect')),
 ])
-def test_other_cases_are_conv2d_itself(size, conv, monkeypatch):
+def test_other_cases_are_conv2d_itself(size, conv, conv_calls):
     if 'groups' in conv:
         fast, plain = SinglePixelConv2d(6, 4, **conv), None
     else:
         fast, plain, _ = _both(size, **conv)
-    calls = []
-    parent = nn.Conv2d._conv_forward
-
-    def spy(self, *args):
-        calls.append(self)
-        return parent(self, *args)
-
-    monkeypatch.setattr(nn.Conv2d, '_conv_forward', spy)
+    calls = conv_calls
+    parent = _PARENT
     x = torch.randn(2, 6, *size, dtype=fast.weight.dtype)
     out = fast(x)
     if plain is not None:
