@@ -57,6 +57,9 @@ protocol = dict(
     dataset=dict(type='FashionMNIST', data_root='data/fashion_mnist'),
     knn=dict(k=200, temperature=0.1),
     curve=dict(interval=10, bank=10000, queries=2000),
+    # Beside the kNN: a linear probe on the same frozen features (whole
+    # train split -> test split; linear_probe.py's classifier).
+    linear=dict(weight_decay=1e-4, max_iter=300),
     seeds=[0, 1, 2],
     entries=[
         _entry('simclr', 'SimCLR', _recipe.format('simclr')),

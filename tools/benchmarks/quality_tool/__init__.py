@@ -7,6 +7,9 @@ Run from the command line as ``tools/benchmarks/quality.py`` (see
 - :mod:`.protocol`: reading and checking a protocol; config digests;
 - :mod:`.records`: the results store and each record's provenance;
 - :mod:`.runs`: one run in this process (pre-train + kNN, or a reference);
+- :mod:`.linear`: the linear probe beside the kNN (a protocol's
+  ``linear``), and probes of runs recorded without one;
+- :mod:`.probe`: probing recorded runs from their final checkpoints;
 - :mod:`.schedule`: the missing runs of a protocol, each in a subprocess;
 - :mod:`.pairs`: SePP entries' pairs, mined first when missing;
 - :mod:`.tables`: statistics over the records and their Markdown tables;
@@ -27,6 +30,7 @@ from .figures import render_interclr_memory, render_step_time
 from .figures_detection import fill_smoke, render_detection_smoke
 from .figures_runs import render_measured, render_transfer_chain
 from .figures_sepp import mining_record, render_sepp_mining
+from .linear import check_linear, linear_scores, with_probes
 from .protocol import (REFERENCE_LABELS, REFERENCES, ROOT, abs_path,
                        budget_of, build_config, config_digest,
                        default_protocols, entry_digests, find_entry,
@@ -42,6 +46,7 @@ from .records import (RESULTS, RESULTS_DIR, SEARCH_RESULTS, append_record,
                       expected_key, provenance, read_records, record_key)
 from .runs import (run_child, run_entry, run_reference, score_model,
                    split_arrays)
+from .probe import probe_runs
 from .schedule import run_protocol, run_trial, spawn
 from .tables import render_search, render_table, summarise
 from .writeback import (GENERATOR, MEASURED, begin_marker, end_marker,
@@ -65,5 +70,6 @@ __all__ = [
     'README', 'SEARCH_README', 'CHART_DIR', 'TABLE_BEGIN', 'TABLE_END',
     'SEARCH_BEGIN', 'SEARCH_END', 'FIGURE_RENDERERS', 'FIGURE_HOMES',
     'SEPP_README', 'quality_block', 'report', 'search_block', 'write_search',
-    'figure_blocks', 'figure_homes', 'write_figures', 'parse_args', 'main'
+    'figure_blocks', 'figure_homes', 'write_figures', 'parse_args', 'main',
+    'check_linear', 'linear_scores', 'with_probes', 'probe_runs'
 ]

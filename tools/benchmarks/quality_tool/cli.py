@@ -4,6 +4,8 @@
     python tools/benchmarks/quality.py run PROTOCOL --entries simclr --seeds 0
     python tools/benchmarks/quality.py try CONFIG --seed 0 --label NAME \\
         --cfg-options model.head.temperature=0.5   # recipe search
+    python tools/benchmarks/quality.py probe PROTOCOL   # the linear probe of
+                                                   # runs recorded without
     python tools/benchmarks/quality.py report      # every generated README
                                                    # block, the charts and
                                                    # the metafiles' results
@@ -52,6 +54,23 @@ def _add_try(sub) -> None:
     trial.add_argument('--work-root', default='work_dirs/quality')
 
 
+def _add_probe(sub) -> None:
+    probe = sub.add_parser(
+        'probe', help="the linear probe of a protocol's runs recorded "
+        'without one, from their final checkpoints',
+        description="Fit the protocol's linear probe on the frozen features "
+        "of each current run that has no linear top-1 yet, from the run's "
+        'final checkpoint in the work dir (runs whose checkpoint is not '
+        'there are named and skipped); each result goes to '
+        'quality_probe.jsonl beside the results file, and the tables show '
+        'it after `report`.')
+    probe.add_argument('protocol')
+    probe.add_argument('--entries', nargs='+')
+    probe.add_argument('--seeds', nargs='+', type=int)
+    probe.add_argument('--results', default=RESULTS)
+    probe.add_argument('--work-root', default='work_dirs/quality')
+
+
 def _add_report(sub) -> None:
     rep = sub.add_parser(
         'report', help='regenerate every generated README block (quality '
@@ -92,9 +111,10 @@ def parse_args(argv=None):
     # internal _child (one run in a subprocess of its own) stays callable
     # but out of --help.
     sub = parser.add_subparsers(dest='command', required=True,
-                                metavar='{run,try,report}')
+                                metavar='{run,try,probe,report}')
     _add_run(sub)
     _add_try(sub)
+    _add_probe(sub)
     _add_report(sub)
     child = sub.add_parser('_child')
     child.add_argument('protocol')
@@ -113,6 +133,15 @@ def main(argv=None):
     elif args.command == 'run':
         run_protocol(args.protocol, args.entries, args.seeds, args.results,
                      args.work_root, not args.no_references)
+    elif args.command == 'probe':
+        from .protocol import load_protocol
+        from .probe import probe_runs
+        try:
+            proto = load_protocol(args.protocol)
+            probe_runs(proto, args.results, args.work_root, args.entries,
+                       args.seeds)
+        except ValueError as exc:
+            raise SystemExit(f'error: {exc}') from None
     elif args.command == 'try':
         record = run_trial(args.config, dict(args.cfg_options), args.seed,
                            args.label, args.protocol, args.results,

@@ -15,6 +15,7 @@ import sys
 from typing import Dict, List, Optional
 
 from .curve import check_curve
+from .linear import check_linear
 
 ROOT = osp.dirname(
     osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
@@ -50,6 +51,7 @@ def load_protocol(path: str) -> dict:
     proto.setdefault('seeds', [0, 1, 2])
     proto.setdefault('knn', dict(k=200, temperature=0.1))
     proto['curve'] = check_curve(path, proto.get('curve'))
+    proto['linear'] = check_linear(path, proto.get('linear'))
     proto['path'] = osp.relpath(osp.abspath(path), ROOT)
     names = [e.get('name') for e in proto['entries']]
     if len(set(names)) != len(names) or None in names:

@@ -13,6 +13,7 @@ from .protocol import (REFERENCE_LABELS, REFERENCES, budget_of, build_config,
                        config_digest, find_entry, load_protocol,
                        model_digest)
 from .curve import KNNCurveHook, curve_arrays
+from .linear import linear_scores
 from .records import provenance
 from .resume import RunStateHook, resume_point
 
@@ -36,18 +37,33 @@ def split_arrays(proto: dict):
 
 
 def score_model(model, proto: dict, progress: bool = True, arrays=None):
-    """kNN top-1 of a model's embeddings; also the bank and query sizes."""
+    """The scores of a model's frozen features: ``knn_top1``, ``bank`` and
+    ``queries`` (sizes); with the protocol's ``linear`` setting also
+    ``linear_top1`` (a linear probe fitted on the bank's features, scored on
+    the queries; see :func:`linear_scores`) and ``linear_s``."""
     import torch
 
-    from bsim_plugin.evaluation import extract_embeddings, knn_top1
+    from bsim_plugin.evaluation import (backbone_features, extract_embeddings,
+                                        knn_top1)
     bank, bank_y, query, query_y = arrays or split_arrays(proto)
     if progress:
         print(f'[quality] embedding {len(bank)} bank + {len(query)} query '
               'images', flush=True)
-    feats = extract_embeddings(model, torch.cat([bank, query]),
-                               progress=progress)
-    return knn_top1(feats[:len(bank)], bank_y, feats[len(bank):], query_y,
-                    **proto['knn']), len(bank), len(query)
+    images = torch.cat([bank, query])
+    scores = dict(bank=len(bank), queries=len(query))
+    if not proto.get('linear'):
+        feats = extract_embeddings(model, images, progress=progress)
+    else:
+        # One pass: the kNN's embeddings are these features, L2-normalised.
+        raw = backbone_features(model, images, batch_size=1000,
+                                progress=progress)
+        feats = torch.nn.functional.normalize(raw, dim=1)
+        scores.update(linear_scores(raw[:len(bank)], bank_y,
+                                    raw[len(bank):], query_y,
+                                    proto['linear'], progress))
+    scores['knn_top1'] = knn_top1(feats[:len(bank)], bank_y,
+                                  feats[len(bank):], query_y, **proto['knn'])
+    return scores
 
 
 def run_entry(proto: dict, entry: dict, seed: int, work_root: str,
@@ -92,8 +108,11 @@ def run_entry(proto: dict, entry: dict, seed: int, work_root: str,
     runner.register_hook(state)
     runner.train()
     train_s = state.train_seconds()
-    acc, bank, queries = score_model(runner.model, proto, progress, arrays)
+    scores = score_model(runner.model, proto, progress, arrays)
     extra = dict(resumed=state.resumed) if state.resumed else {}
+    if 'linear_top1' in scores:
+        extra.update(linear_top1=scores['linear_top1'],
+                     linear_s=scores['linear_s'], linear=proto['linear'])
     if curve_hook is not None:
         extra.update(curve=curve_hook.points,
                      curve_s=round(state.curve_seconds(), 1),
@@ -110,9 +129,9 @@ def run_entry(proto: dict, entry: dict, seed: int, work_root: str,
         **budget_of(cfg),
         train_s=round(train_s, 1),
         wall_s=round(state.earlier_s + time.time() - start, 1),
-        knn_top1=round(acc, 2),
-        bank=bank,
-        queries=queries,
+        knn_top1=round(scores['knn_top1'], 2),
+        bank=scores['bank'],
+        queries=scores['queries'],
         **extra,
         **proto['knn'],
         **provenance())
@@ -120,7 +139,8 @@ def run_entry(proto: dict, entry: dict, seed: int, work_root: str,
 
 def _untrained(proto: dict, seed: int, arrays) -> tuple:
     """kNN top-1 of the first entry's model as initialised, and what the
-    record says about that model."""
+    record says about that model (with the linear probe's top-1 when the
+    protocol asks for one)."""
     import torch
     from mmengine.registry import init_default_scope
     from mmpretrain.registry import MODELS
@@ -132,9 +152,12 @@ def _untrained(proto: dict, seed: int, arrays) -> tuple:
     model_cfg.setdefault('data_preprocessor', cfg.get('data_preprocessor'))
     model = MODELS.build(model_cfg)
     model.init_weights()
-    acc = score_model(model, proto, arrays=arrays)[0]
+    scores = score_model(model, proto, arrays=arrays)
     backbone = cfg.model.backbone
-    return acc, dict(
+    linear = {k: scores[k] for k in ('linear_top1', 'linear_s')
+              if k in scores}
+    return scores['knn_top1'], dict(
+        **linear,
         config=entry['config'],
         config_digest=model_digest(cfg),
         init=('mmpretrain init_weights (kaiming conv, BN weight 1'

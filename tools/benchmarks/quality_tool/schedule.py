@@ -105,7 +105,9 @@ def run_protocol(protocol_path: str,
         record = spawn(proto['path'], name, seed, abs_path(work_root), log)
         append_record(results, record)
         new.append(record)
-        print(f'[quality]   knn top-1 {record["knn_top1"]:.2f} %, '
+        linear = (f', linear probe {record["linear_top1"]:.2f} %'
+                  if 'linear_top1' in record else '')
+        print(f'[quality]   knn top-1 {record["knn_top1"]:.2f} %{linear}, '
               f'{record["wall_s"]:.0f} s', flush=True)
     return new
 

@@ -28,6 +28,7 @@ def summarise(records: List[dict], proto: dict,
             continue
         recs.sort(key=lambda r: r['seed'])
         accs = [r['knn_top1'] for r in recs]
+        linear = [r['linear_top1'] for r in recs if 'linear_top1' in r]
         row = dict(
             name=name,
             label=REFERENCE_LABELS.get(name) or entries[name]['method'],
@@ -38,7 +39,8 @@ def summarise(records: List[dict], proto: dict,
             std=statistics.stdev(accs) if len(accs) > 1 else 0.0,
             wall_s=statistics.fmean(r['wall_s'] for r in recs),
             last=recs[-1],
-            records=recs)
+            records=recs,
+            linear=linear)
         if name in entries:
             entry = entries[name]
             row.update(budget=entry['budget'], bases=entry['bases'],
@@ -89,7 +91,7 @@ def date_span(records: Iterable[dict]) -> str:
     return ' to '.join(dict.fromkeys([dates[0], dates[-1]]))
 
 
-def _reference_line(row: dict) -> str:
+def _reference_line(row: dict, linear: bool = False) -> str:
     each = ', '.join(f'{a:.2f}' for a in row['accs'])
     name = f'*{row["label"]}*'
     if row['name'] == 'untrained':
@@ -98,11 +100,11 @@ def _reference_line(row: dict) -> str:
              f'{len(row["accs"])}: {each}')
     value = (f'{row["mean"]:.2f}' if len(row['accs']) == 1 else
              f'{row["mean"]:.2f} ± {row["std"]:.2f}')
-    return (f'| {name} | - | {value} | {seeds} | - | - | '
-            f'{row["wall_s"]:.0f} s |')
+    return (f'| {name} | - | {value} |{_linear_cell(row, linear)} {seeds} '
+            f'| - | - | {row["wall_s"]:.0f} s |')
 
 
-def _entry_line(row: dict) -> str:
+def _entry_line(row: dict, linear: bool = False) -> str:
     each = ', '.join(f'{a:.2f}' for a in row['accs'])
     delta = '; '.join(f'{d:+.2f} vs {label}'
                       for label, d in row['deltas']) or '-'
@@ -111,25 +113,48 @@ def _entry_line(row: dict) -> str:
     spread = (f' ± {row["std"]:.2f}' if len(row['accs']) > 1 else
               ' (1 seed)')
     return (f'| [{row["label"]}]({row["config"]}) | {row["budget"] or "-"} | '
-            f'**{row["mean"]:.2f}**{spread}{_curve_note(row["records"])} | '
-            f'{len(row["accs"])}: {each} | {delta} | '
+            f'**{row["mean"]:.2f}**{spread}{_curve_note(row["records"])} |'
+            f'{_linear_cell(row, linear)} {len(row["accs"])}: {each} | '
+            f'{delta} | '
             f'{row["epochs"]} x {images} | '
             f'{row["wall_s"] / 60:.1f} min |')
 
 
+def _linear_cell(row: dict, linear: bool) -> str:
+    """' 86.23 ± 0.40 (3 seeds) |' : the linear probe's top-1 over the
+    row's runs that have one ('' without the column)."""
+    if not linear:
+        return ''
+    values = row.get('linear') or []
+    if not values:
+        return ' - |'
+    text = f'{statistics.fmean(values):.2f}'
+    if len(values) > 1:
+        text += f' ± {statistics.stdev(values):.2f}'
+    if len(values) != len(row['accs']):
+        text += f' ({len(values)} of {len(row["accs"])} seeds)'
+    return f' {text} |'
+
+
 def render_table(proto: dict, rows: List[dict]) -> str:
     """The README table of one protocol, with where and when it was run."""
+    linear = bool(proto.get('linear')) or any(r.get('linear')
+                                              for r in rows)
+    probe = (f'; linear probe: softmax regression on the same frozen '
+             f'features, trained on the whole train split, top-1 on the '
+             f'test split') if linear else ''
     lines = [
         f'**{proto["title"]}** (protocol `{proto["path"]}`; weighted kNN '
         f'top-1, k={proto["knn"]["k"]}, T={proto["knn"]["temperature"]}, '
-        'bank: the whole train split, queries: the whole test split; mean '
-        '± sample standard deviation over seeds)', '',
-        '| method | budget | kNN top-1 (%) | seeds: each | vs base | '
-        'epochs x images | wall time / run |',
-        '| --- | --- | --- | --- | --- | --- | --- |'
+        f'bank: the whole train split, queries: the whole test split{probe}'
+        '; mean ± sample standard deviation over seeds)', '',
+        '| method | budget | kNN top-1 (%) |'
+        + (' linear probe top-1 (%) |' if linear else '')
+        + ' seeds: each | vs base | epochs x images | wall time / run |',
+        '|' + ' --- |' * (8 if linear else 7)
     ]
-    lines += [_reference_line(row) if row['reference'] else _entry_line(row)
-              for row in rows]
+    lines += [_reference_line(row, linear) if row['reference']
+              else _entry_line(row, linear) for row in rows]
     last = [r['last'] for r in rows]
     if last:
         devices = sorted({r['device'] for r in last})
