@@ -15,7 +15,8 @@ sys.path.append(osp.join(ROOT, 'tools', 'benchmarks'))
 from quality_tool import linear  # noqa: E402
 from quality_tool.probe import probe_runs  # noqa: E402
 from quality_tool.protocol import load_protocol  # noqa: E402
-from quality_tool.records import append_record, read_records  # noqa: E402
+from quality_tool.records import (append_record, quality_records,  # noqa
+                                  read_records)
 from quality_tool.runs import run_entry  # noqa: E402
 from quality_tool.tables import render_table, summarise  # noqa: E402
 
@@ -137,8 +138,10 @@ def test_a_recorded_run_is_probed_from_its_checkpoint(tiny_runs, capsys):
     assert [json.dumps(r, sort_keys=True) for r in stored] == [
         json.dumps(probe, sort_keys=True)]
     assert probe_runs(protos['probed'], results, str(tmp / 'plain')) == []
-    # The table shows it once merged, with the probe's column.
-    merged = linear.with_probes(read_records(results), stored)
+    # The tables' records carry it, and the table shows it in its column.
+    merged = quality_records(results)
+    assert merged[0]['linear_top1'] == probe['linear_top1']
+    assert 'linear_top1' not in merged[1]
     rows = summarise(merged, protos['probed'], None)
     table = render_table(protos['probed'], rows)
     assert '| linear probe top-1 (%) |' in table

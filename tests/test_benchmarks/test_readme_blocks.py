@@ -325,7 +325,7 @@ def test_shipped_figures_and_search_regenerate_unchanged():
 
 def test_shipped_quality_table_regenerates_unchanged():
     """Rendering only: no chart, no metafile, nothing trained."""
-    records = quality.read_records(quality.RESULTS)
+    records = quality.quality_records(quality.RESULTS)
     protocols = quality.default_protocols()
     pending = []
     for path in protocols:
@@ -352,7 +352,7 @@ def test_shipped_quality_views_regenerate_unchanged():
     records and the current digests: after `quality.py report` they match
     (a changed recipe changes them, so report must run again)."""
     views = quality.quality_views(quality.default_protocols(),
-                                  quality.read_records(quality.RESULTS))
+                                  quality.quality_records(quality.RESULTS))
     assert len(views) == len(quality.QUALITY_VIEWS) + 4
     for (path, name), text in views.items():
         assert read_shipped(path, name) == text, (path, name)

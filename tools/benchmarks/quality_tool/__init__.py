@@ -43,7 +43,8 @@ from .readme import (CHART_DIR, FIGURE_HOMES, FIGURE_RENDERERS,
                      quality_views, report, search_block, write_figures,
                      write_search)
 from .records import (RESULTS, RESULTS_DIR, SEARCH_RESULTS, append_record,
-                      expected_key, provenance, read_records, record_key)
+                      expected_key, provenance, quality_records,
+                      read_records, record_key)
 from .runs import (run_child, run_entry, run_reference, score_model,
                    split_arrays)
 from .probe import probe_runs
@@ -71,5 +72,6 @@ __all__ = [
     'SEARCH_BEGIN', 'SEARCH_END', 'FIGURE_RENDERERS', 'FIGURE_HOMES',
     'SEPP_README', 'quality_block', 'report', 'search_block', 'write_search',
     'figure_blocks', 'figure_homes', 'write_figures', 'parse_args', 'main',
-    'check_linear', 'linear_scores', 'with_probes', 'probe_runs'
+    'check_linear', 'linear_scores', 'with_probes', 'probe_runs',
+    'quality_records'
 ]

@@ -42,8 +42,8 @@ from .figures_detection import render_detection_smoke
 from .figures_runs import render_measured, render_transfer_chain
 from .figures_sepp import render_sepp_mining
 from .protocol import ROOT, entry_digests, load_protocol
-from .linear import probe_file, with_probes
-from .records import RESULTS, RESULTS_DIR, SEARCH_RESULTS, read_records
+from .records import (RESULTS, RESULTS_DIR, SEARCH_RESULTS, quality_records,
+                      read_records)
 from .tables import render_search, render_table, summarise
 from .writeback import (begin_marker, end_marker, fill_block, fill_metafiles,
                         generated_blocks)
@@ -141,9 +141,7 @@ def report(protocol_paths: List[str], results: str = RESULTS,
     ``readme`` is README.md) and the measured results of the metafiles;
     returns the table block's text."""
     readme_dir = osp.dirname(osp.abspath(readme)) if readme else ROOT
-    # A run probed after it was recorded gets its linear top-1 (.linear).
-    records = with_probes(read_records(results),
-                          read_records(probe_file(results)))
+    records = quality_records(results)
     text = quality_block(protocol_paths, records, readme_dir, chart_dir,
                          check_digests, metafiles)
     if not readme:

@@ -35,6 +35,14 @@ def read_records(path: str) -> List[dict]:
     return records
 
 
+def quality_records(path: str = RESULTS) -> List[dict]:
+    """The runs of a results file, each run recorded without a linear
+    probe given the one probed afterwards (``quality_probe.jsonl`` beside
+    it, see :mod:`.linear`): what the tables and views are rendered from."""
+    from .linear import probe_file, with_probes
+    return with_probes(read_records(path), read_records(probe_file(path)))
+
+
 def append_record(path: str, record: dict) -> None:
     os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
     with open(path, 'a') as f:
