@@ -22,6 +22,10 @@ PROTO = dict(
              bases=['base'], config='p.py'),
         dict(name='other', method='Other', budget='10 epochs', bases=[],
              config='o.py'),
+        # The base trained longer, for a method's time: its epochs are the
+        # base's, not a share of its longer schedule.
+        dict(name='base-15e', method='Base', budget='15 epochs',
+             bases=['base'], config='b.py', epoch_scale=1),
     ])
 
 
@@ -40,6 +44,7 @@ RECORDS = [
     rec('pairs', 0, [[1, 50.0], [5, 74.0]], epochs=5),
     # `other` has no curve: no chart.
     dict(rec('other', 0, [[10, 1.0]]), curve=None),
+    rec('base-15e', 0, [[5, 60.0], [10, 70.0], [15, 76.0]], epochs=15),
 ]
 
 
@@ -47,8 +52,8 @@ def test_families_and_mean_curves_in_the_base_epochs():
     rows = summarise(RECORDS, PROTO, None)
     groups = families(rows)
     assert {b: [r['name'] for r in g] for b, g in groups.items()} == {
-        'base': ['base', 'mix', 'pairs'], 'other': ['other']}
-    base, mix, pairs = groups['base']
+        'base': ['base', 'mix', 'pairs', 'base-15e'], 'other': ['other']}
+    base, mix, pairs, longer = groups['base']
     assert mean_curve(base, 10) == [(5.0, 61.0, 1.4142135623730951),
                                     (10.0, 71.0, 1.4142135623730951)]
     assert [p[:2] for p in mean_curve(mix, 10)] == [(5.0, 61.0),
@@ -56,6 +61,9 @@ def test_families_and_mean_curves_in_the_base_epochs():
     # 5 epochs of twice the steps: epoch 1 of 5 sits at 2 of 10.
     assert mean_curve(pairs, 10) == [(2.0, 50.0, 0.0), (10.0, 74.0, 0.0)]
     assert mean_curve(groups['other'][0], 10) == []
+    # epoch_scale=1: epoch 15 stays at 15, past the base's 10.
+    assert [p[:2] for p in mean_curve(longer, 10)] == [
+        (5.0, 60.0), (10.0, 70.0), (15.0, 76.0)]
 
 
 def test_charts_are_written_for_families_with_curves(tmp_path):

@@ -177,6 +177,10 @@ def test_bad_protocols_are_named(tmp_path, tiny_fashion_root):
         ([dict(name='a', method='A', config=config),
           dict(name='a', method='B', config=config)], 'unique'),
         ([dict(name='a', config=config)], 'lacks "method"'),
+        ([dict(name='a', method='A', config=config, epoch_scale=0)],
+         'epoch_scale=0'),
+        ([dict(name='a', method='A', config=config, epoch_scale='1')],
+         "epoch_scale='1'"),
     ]
     for entries, message in bad:
         path, _ = write_protocol(tmp_path, tiny_fashion_root, entries)

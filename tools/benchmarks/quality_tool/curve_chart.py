@@ -5,7 +5,8 @@ sample standard deviation as a band.
 The x axis is in the base's epochs: a run whose schedule has another length
 (SePP's pair epochs hold twice the steps, so it runs half the epochs) is
 placed by the share of its schedule done, so equal steps sit above each
-other.
+other, unless its entry says how many base epochs one of its epochs is
+(``epoch_scale``: 1 for a base trained longer, for its method's time).
 """
 import os
 import os.path as osp
@@ -33,7 +34,7 @@ def mean_curve(row: dict, epochs: int) -> List[tuple]:
     curves = [r['curve'] for r in row['records'] if r.get('curve')]
     if not curves or len(curves) != len(row['records']):
         return []
-    scale = epochs / row['records'][-1]['epochs']
+    scale = row.get('epoch_scale') or epochs / row['records'][-1]['epochs']
     points: Dict[int, list] = {}
     for curve in curves:
         for epoch, top1 in curve:

@@ -79,6 +79,13 @@ def _check_entry(path: str, entry: dict, names: List[str]) -> None:
                 f'protocol {path}: entry {entry["name"]!r} has '
                 f'base={name!r}, which is not another entry')
     entry['bases'] = bases
+    scale = entry.get('epoch_scale')
+    if scale is not None and (isinstance(scale, bool) or not isinstance(
+            scale, (int, float)) or scale <= 0):
+        raise ValueError(
+            f'protocol {path}: entry {entry["name"]!r} has epoch_scale='
+            f'{scale!r}; it must be a positive number (how many of its '
+            "base's epochs one of its epochs is, on the curve chart)")
     check_pairs(path, entry, names)
     if not osp.isfile(abs_path(entry['config'])):
         raise FileNotFoundError(

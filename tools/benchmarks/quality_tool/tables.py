@@ -46,7 +46,8 @@ def summarise(records: List[dict], proto: dict,
             row.update(budget=entry['budget'], bases=entry['bases'],
                        epochs=recs[-1].get('epochs'),
                        train_images=recs[-1].get('train_images'),
-                       config=entry['config'])
+                       config=entry['config'],
+                       epoch_scale=entry.get('epoch_scale'))
         rows.append(row)
     by_name = {r['name']: r for r in rows}
     for row in rows:
