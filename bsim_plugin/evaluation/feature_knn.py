@@ -142,3 +142,22 @@ def knn_top1(bank: torch.Tensor,
     scores = weighted_knn_scores(query, bank, bank_labels, num_classes, k,
                                  temperature)
     return float((scores.argmax(dim=1) == query_labels).float().mean() * 100)
+
+
+def feature_spread(embeddings: torch.Tensor) -> float:
+    """How far L2-normalised embeddings spread around their mean direction.
+
+    ``sqrt(1 - ||mean_i e_i||^2)``: the root of the embeddings' total
+    variance, since each has unit norm. 0 when every embedding is the same
+    vector (a collapsed encoder: every kNN vote ties), near 1 when they point
+    every way. The mean pairwise cosine of ``N`` embeddings is
+    ``(N * (1 - spread^2) - 1) / (N - 1)``.
+
+    Args:
+        embeddings (Tensor): ``(N, D)`` L2-normalised embeddings, ``N >= 1``.
+    """
+    if embeddings.dim() != 2 or len(embeddings) == 0:
+        raise ValueError('feature_spread needs (N, D) embeddings with N >= 1,'
+                         f' got shape {tuple(embeddings.shape)}')
+    mean = embeddings.double().mean(dim=0)
+    return float((1.0 - mean.dot(mean)).clamp(min=0.0).sqrt())

@@ -128,3 +128,26 @@ def test_budget_counts_the_images_of_a_wrapped_data_set():
                           train_cfg=dict(max_epochs=2)))
         assert budget_of(cfg) == dict(epochs=2, train_images=100,
                                       batch_size=8)
+
+
+def test_a_collapsed_seed_is_marked_in_the_table():
+    from quality_tool.tables import (COLLAPSED_BELOW, render_table,
+                                     summarise)
+    proto = dict(PROTO, path='p.py', knn=dict(k=200, temperature=0.1))
+    records = [
+        rec('base', 0, 80.0, 'new-b', feature_spread=0.6),
+        # Runs recorded before the spread was: no mark.
+        rec('base', 1, 79.0, 'new-b'),
+        rec('method', 0, 76.0, 'new-m', feature_spread=0.55),
+        rec('method', 1, 10.0, 'new-m',
+            feature_spread=COLLAPSED_BELOW / 2),
+    ]
+    table = render_table(proto, summarise(records, proto, DIGESTS))
+    assert '2: 80.00, 79.00 |' in table
+    assert '2: 76.00, 10.00 (collapsed) |' in table
+    assert f'spread less than {COLLAPSED_BELOW}' in table
+    healthy = render_table(proto, summarise(records[:3], proto, DIGESTS))
+    assert 'collapsed' not in healthy
+    # The headline counts it.
+    assert '(within the larger seed sd, 46.67; 2 seeds, 1 of them ' \
+        'collapsed)' in render_headline(records, proto, DIGESTS)

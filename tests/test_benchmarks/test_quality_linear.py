@@ -71,8 +71,11 @@ def test_probes_fill_only_the_runs_they_belong_to():
     probes = [dict(protocol='p', entry='a', seed=0, config_digest='d1',
                    linear_top1=75.5),
               dict(protocol='p', entry='b', seed=0, config_digest='d2',
-                   linear_top1=1.0)]
+                   linear_top1=1.0, feature_spread=0.5)]
     merged = linear.with_probes(records, probes)
+    # A run with its own linear probe takes the spread it lacked.
+    assert merged[3]['feature_spread'] == 0.5 and merged[3]['spread_probed']
+    assert 'feature_spread' not in merged[0]
     assert merged[0]['linear_top1'] == 75.5 and merged[0]['linear_probed']
     assert 'linear_top1' not in merged[1]  # another seed
     assert 'linear_top1' not in merged[2]  # another recipe
@@ -115,6 +118,9 @@ def test_a_protocol_with_linear_records_the_probe(tiny_runs):
     assert probed['linear'] == dict(weight_decay=1e-4, max_iter=50)
     # One pass of features serves both: the kNN is the plain protocol's.
     assert probed['knn_top1'] == plain['knn_top1']
+    # Every run records how far its embeddings spread (0: collapsed).
+    assert 0.0 < probed['feature_spread'] <= 1.0
+    assert 0.0 < plain['feature_spread'] <= 1.0
     assert probed['config_digest'] == plain['config_digest']
 
 
@@ -150,6 +156,22 @@ def test_a_recorded_run_is_probed_from_its_checkpoint(tiny_runs, capsys):
     # Without the protocol's setting there is nothing to probe with.
     with pytest.raises(ValueError, match='no `linear` setting'):
         probe_runs(protos['plain'], results, str(tmp / 'plain'))
+
+
+def test_a_run_recorded_before_the_spread_is_probed_for_it(tiny_runs):
+    """A run with its linear probe but no feature spread (recorded before
+    runs recorded it) gets the spread from its checkpoint, once."""
+    tmp, protos, runs = tiny_runs
+    results = str(tmp / 'spread' / 'quality.jsonl')
+    old = {k: v for k, v in runs['probed'].items() if k != 'feature_spread'}
+    append_record(results, old)
+    new = probe_runs(protos['probed'], results, str(tmp / 'probed'))
+    assert len(new) == 1
+    assert new[0]['feature_spread'] == runs['probed']['feature_spread']
+    merged = quality_records(results)[0]
+    assert merged['feature_spread'] == runs['probed']['feature_spread']
+    assert merged['linear_top1'] == runs['probed']['linear_top1']
+    assert probe_runs(protos['probed'], results, str(tmp / 'probed')) == []
 
 
 def test_a_probe_of_another_checkpoint_is_refused(tiny_runs):

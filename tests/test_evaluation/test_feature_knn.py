@@ -1,11 +1,13 @@
 """kNN outside the val loop: the same numbers as the val loop, by hand."""
+import pytest
 import torch
 import torch.nn.functional as F
 from mmengine.registry import init_default_scope
 from mmpretrain.registry import MODELS
 
-from bsim_plugin.evaluation import (extract_embeddings, knn_top1,
-                                    load_image_arrays, pixel_embeddings)
+from bsim_plugin.evaluation import (extract_embeddings, feature_spread,
+                                    knn_top1, load_image_arrays,
+                                    pixel_embeddings)
 from helpers import tiny_model_cfg
 
 
@@ -52,3 +54,23 @@ def test_pixel_embeddings_and_knn_by_hand():
     labels = torch.tensor([0, 1])
     assert knn_top1(bank, labels, query, torch.tensor([1, 0]), k=1) == 100.0
     assert knn_top1(bank, labels, query, torch.tensor([0, 0]), k=1) == 50.0
+
+
+def test_feature_spread_by_hand():
+    # One direction repeated: collapsed, spread 0.
+    same = torch.tensor([[0.6, 0.8]] * 5)
+    assert feature_spread(same) == pytest.approx(0.0, abs=1e-7)
+    # Two opposite directions: mean 0, spread 1.
+    assert feature_spread(torch.tensor([[1.0, 0.0], [-1.0, 0.0]])) == \
+        pytest.approx(1.0)
+    # Two orthogonal directions: mean (0.5, 0.5), 1 - 0.5 = 0.5.
+    e = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
+    assert feature_spread(e) == pytest.approx(0.5 ** 0.5)
+    # The mean pairwise cosine it implies, against the pairs themselves.
+    x = F.normalize(torch.randn(7, 4).abs(), dim=1)
+    s = feature_spread(x)
+    cos = x @ x.T
+    mean_cos = (cos.sum() - 7) / (7 * 6)
+    assert (7 * (1 - s ** 2) - 1) / 6 == pytest.approx(float(mean_cos))
+    with pytest.raises(ValueError, match=r'\(3,\)'):
+        feature_spread(torch.ones(3))

@@ -56,10 +56,11 @@ def _add_try(sub) -> None:
 
 def _add_probe(sub) -> None:
     probe = sub.add_parser(
-        'probe', help="the linear probe of a protocol's runs recorded "
-        'without one, from their final checkpoints',
+        'probe', help="the linear probe (and feature spread) of a "
+        "protocol's runs recorded without them, from their final checkpoints",
         description="Fit the protocol's linear probe on the frozen features "
-        "of each current run that has no linear top-1 yet, from the run's "
+        'of each current run that has no linear top-1 or no feature spread '
+        "(0: a collapsed encoder) yet, from the run's "
         'final checkpoint in the work dir (runs whose checkpoint is not '
         'there are named and skipped); each result goes to '
         'quality_probe.jsonl beside the results file, and the tables show '

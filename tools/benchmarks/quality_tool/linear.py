@@ -74,14 +74,21 @@ def run_key(record: dict) -> tuple:
 
 
 def with_probes(records: List[dict], probes: List[dict]) -> List[dict]:
-    """The records, each run without its own ``linear_top1`` given the one
-    probed afterwards (the latest probe of the same key), if any."""
-    by_key = {run_key(p): p for p in probes}
+    """The records, each run without its own ``linear_top1`` (or
+    ``feature_spread``) given the one probed afterwards (the latest probe
+    of the same key that has it), if any."""
+    latest = {key: {run_key(p): p[key] for p in probes if key in p}
+              for key, _ in PROBED}
     out = []
     for r in records:
-        probe = by_key.get(run_key(r))
-        if probe is not None and 'linear_top1' not in r:
-            r = dict(r, linear_top1=probe['linear_top1'],
-                     linear_probed=True)
+        for key, flag in PROBED:
+            value = latest[key].get(run_key(r))
+            if value is not None and key not in r:
+                r = dict(r, **{key: value, flag: True})
         out.append(r)
     return out
+
+
+# What a probe adds to a run recorded without it, and the flag saying so.
+PROBED = (('linear_top1', 'linear_probed'), ('feature_spread',
+                                             'spread_probed'))

@@ -1,16 +1,18 @@
 """Probing recorded runs afterwards: ``quality.py probe PROTOCOL``.
 
 A protocol's runs recorded before it asked for the linear probe (see
-:mod:`.linear`) are probed from their final checkpoint in the work dir; each
-result is one line of ``quality_probe.jsonl`` beside the results file.
+:mod:`.linear`), or before runs recorded the spread of their embeddings
+(``feature_spread``, which marks a collapsed run), are probed from their
+final checkpoint in the work dir; each result is one line of
+``quality_probe.jsonl`` beside the results file, and gives its run both.
 """
 import os.path as osp
 import time
 from typing import Dict, List, Optional
 
-from .linear import probe_file
+from .linear import PROBED, probe_file, with_probes
 from .protocol import abs_path, build_config, entry_digests, find_entry
-from .records import append_record, provenance, read_records, record_key
+from .records import append_record, provenance, read_records
 from .resume import resume_point
 from .runs import score_model, split_arrays
 
@@ -18,24 +20,25 @@ from .runs import score_model, split_arrays
 def probe_runs(proto: dict, results: str, work_root: str,
                entries: Optional[List[str]] = None,
                seeds: Optional[List[int]] = None) -> List[dict]:
-    """Probe every current run of the protocol that has no linear top-1 yet
-    (module docstring); returns the new probe records. A run whose final
-    checkpoint is not in ``work_root`` is named and skipped."""
+    """Probe every current run of the protocol that has no linear top-1
+    or no feature spread yet, of its own or from an earlier probe (module
+    docstring); returns the new probe records. A run whose final checkpoint
+    is not in ``work_root`` is named and skipped."""
     if not proto.get('linear'):
         raise ValueError(f'protocol {proto["path"]} has no `linear` setting '
                          'to probe with')
     digests: Dict[str, Optional[str]] = entry_digests(proto)
     out = probe_file(results)
-    done = {record_key(p) for p in read_records(out)}
     names = {e['name'] for e in proto['entries']}
-    todo = [r for r in read_records(results)
+    todo = [r for r in with_probes(read_records(results), read_records(out))
             if r['protocol'] == proto['name'] and r['entry'] in names
             and r.get('config_digest') == digests.get(r['entry'])
-            and 'linear_top1' not in r and record_key(r) not in done
+            and not all(key in r for key, _ in PROBED)
             and (not entries or r['entry'] in entries)
             and (seeds is None or r['seed'] in seeds)]
     if not todo:
-        print('[quality] every current run has its linear probe', flush=True)
+        print('[quality] every current run has its linear probe and feature '
+              'spread', flush=True)
         return []
     arrays = split_arrays(proto)
     new = []
@@ -85,5 +88,6 @@ def probe_checkpoint(proto: dict, entry: dict, run: dict, checkpoint: str,
         config_digest=run['config_digest'],
         checkpoint=osp.relpath(checkpoint, abs_path('.')),
         knn_top1=knn, linear_top1=scores['linear_top1'],
+        feature_spread=round(scores['feature_spread'], 4),
         linear_s=scores['linear_s'], linear=proto['linear'],
         wall_s=round(time.time() - start, 1), **provenance())

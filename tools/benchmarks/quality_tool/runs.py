@@ -16,6 +16,7 @@ from .curve import KNNCurveHook, curve_arrays
 from .linear import linear_scores
 from .records import provenance
 from .resume import RunStateHook, resume_point
+from .tables import COLLAPSED_BELOW, collapsed
 
 RECORD_PREFIX = 'QUALITY-RECORD '
 
@@ -40,11 +41,13 @@ def score_model(model, proto: dict, progress: bool = True, arrays=None):
     """The scores of a model's frozen features: ``knn_top1``, ``bank`` and
     ``queries`` (sizes); with the protocol's ``linear`` setting also
     ``linear_top1`` (a linear probe fitted on the bank's features, scored on
-    the queries; see :func:`linear_scores`) and ``linear_s``."""
+    the queries; see :func:`linear_scores`) and ``linear_s``; and
+    ``feature_spread`` of the kNN's embeddings (0 for a collapsed encoder:
+    :func:`bsim_plugin.evaluation.feature_spread`)."""
     import torch
 
     from bsim_plugin.evaluation import (backbone_features, extract_embeddings,
-                                        knn_top1)
+                                        feature_spread, knn_top1)
     bank, bank_y, query, query_y = arrays or split_arrays(proto)
     if progress:
         print(f'[quality] embedding {len(bank)} bank + {len(query)} query '
@@ -63,6 +66,7 @@ def score_model(model, proto: dict, progress: bool = True, arrays=None):
                                     proto['linear'], progress))
     scores['knn_top1'] = knn_top1(feats[:len(bank)], bank_y,
                                   feats[len(bank):], query_y, **proto['knn'])
+    scores['feature_spread'] = feature_spread(feats)
     return scores
 
 
@@ -109,6 +113,12 @@ def run_entry(proto: dict, entry: dict, seed: int, work_root: str,
     runner.train()
     train_s = state.train_seconds()
     scores = score_model(runner.model, proto, progress, arrays)
+    spread = round(scores['feature_spread'], 4)
+    if collapsed(spread):
+        print(f'[quality] WARNING: {entry["name"]} seed {seed} collapsed: '
+              f'the spread of its embeddings is {spread} (below '
+              f'{COLLAPSED_BELOW}; 0 = one vector for every image); its '
+              'row marks this seed "collapsed"', flush=True)
     extra = dict(resumed=state.resumed) if state.resumed else {}
     if 'linear_top1' in scores:
         extra.update(linear_top1=scores['linear_top1'],
@@ -130,6 +140,7 @@ def run_entry(proto: dict, entry: dict, seed: int, work_root: str,
         train_s=round(train_s, 1),
         wall_s=round(state.earlier_s + time.time() - start, 1),
         knn_top1=round(scores['knn_top1'], 2),
+        feature_spread=spread,
         bank=scores['bank'],
         queries=scores['queries'],
         **extra,

@@ -8,6 +8,27 @@ from typing import Dict, Iterable, List, Optional
 from .protocol import REFERENCE_LABELS, REFERENCES
 
 
+# A run whose embeddings spread less than this around their mean direction
+# (bsim_plugin.evaluation.feature_spread) has collapsed: its table cell says
+# so. Measured on the long protocol's final checkpoints (5,000 test images,
+# 2026-12-03): the collapsed InterCLR seed 2 (kNN 10.00 %) 0.0000; InterCLR
+# seeds 0 and 1 0.72 and 0.66, MoCo v2 and SANE seed 0 0.77 and 0.78.
+COLLAPSED_BELOW = 0.05
+
+
+def collapsed(spread: Optional[float]) -> bool:
+    """Whether a run's ``feature_spread`` (``None``: not recorded) says
+    its encoder collapsed."""
+    return spread is not None and spread < COLLAPSED_BELOW
+
+
+def _seed_cell(record: dict) -> str:
+    """'80.97', or '10.00 (collapsed)' for a collapsed run."""
+    mark = (' (collapsed)' if collapsed(record.get('feature_spread'))
+            else '')
+    return f'{record["knn_top1"]:.2f}{mark}'
+
+
 def summarise(records: List[dict], proto: dict,
               digests: Optional[Dict[str, str]]) -> List[dict]:
     """Table rows of one protocol: references, then entries in order.
@@ -106,7 +127,7 @@ def _reference_line(row: dict, linear: bool = False) -> str:
 
 
 def _entry_line(row: dict, linear: bool = False) -> str:
-    each = ', '.join(f'{a:.2f}' for a in row['accs'])
+    each = ', '.join(_seed_cell(r) for r in row['records'])
     delta = '; '.join(f'{d:+.2f} vs {label}'
                       for label, d in row['deltas']) or '-'
     images = row.get('train_images') or 'all'
@@ -156,6 +177,12 @@ def render_table(proto: dict, rows: List[dict]) -> str:
     ]
     lines += [_reference_line(row, linear) if row['reference']
               else _entry_line(row, linear) for row in rows]
+    if any(collapsed(r.get('feature_spread')) for row in rows
+           for r in row['records']):
+        lines += ['', '*collapsed*: the run\'s embeddings spread less than '
+                  f'{COLLAPSED_BELOW} around their mean direction (0: one '
+                  'vector for every image; `feature_spread` in '
+                  '`bsim_plugin.evaluation`).']
     last = [r['last'] for r in rows]
     if last:
         devices = sorted({r['device'] for r in last})
