@@ -130,12 +130,13 @@ protocol = dict(
                'cpu.py', base=['mocov2', 'mocov2-53e']),
         _entry('interclr-mocov2', 'InterCLR (MoCo v2)', _interclr,
                base='mocov2', **_interclr_options),
-        # Its seed 2 collapsed (every embedding one vector) and seed 1 nearly
-        # did, at a total loss of 0.75 ln(4097) + 0.25 ln(1 + 128 e^-2.5):
-        # below the loss where they trained, because the semi-hard negatives
-        # (from the 10 % most similar entries) sat closer to a query than
-        # its random same-cluster positive. The paper's random negatives
-        # take that pull away; run as the diagnosis of the collapse.
+        # Its seed 2 collapsed (in eval mode every embedding is one vector;
+        # the loss sat at a constant projection's, 0.75 ln(4097) + 0.25
+        # ln(1 + 128 e^-2.5)). The suspect was the semi-hard negatives: in
+        # training, before the collapse, they scored closer to a query than
+        # its random same-cluster positive. This entry, with the paper's
+        # random negatives, was the test: its seed 2 dipped to chance at
+        # the same epochs (configs/interclr/README.md has the diagnosis).
         _entry('interclr-mocov2-random',
                'InterCLR (MoCo v2), random negatives', _interclr,
                base='mocov2',

@@ -11,7 +11,10 @@ other, unless its entry says how many base epochs one of its epochs is
 import os
 import os.path as osp
 import statistics
+import textwrap
 from typing import Dict, List
+
+from .tables import collapsed
 
 
 def families(rows: List[dict]) -> Dict[str, List[dict]]:
@@ -66,11 +69,15 @@ def _draw(proto: dict, base: dict, lines: list, path: str) -> None:
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(5.5, 3.6))
+    fig, ax = plt.subplots(figsize=(6.4, 4.0))
     for member, curve in lines:
         xs, means, sds = zip(*curve)
-        label = (f'{member["label"]} ({member["budget"]}): '
-                 f'{member["mean"]:.2f}')
+        down = sum(collapsed(r.get('feature_spread'))
+                   for r in member['records'])
+        label = textwrap.fill(
+            f'{member["label"]} ({member["budget"]}): {member["mean"]:.2f}'
+            + (f', {down} of {len(member["records"])} seeds collapsed'
+               if down else ''), 90)
         line, = ax.plot(xs, means, marker='.', label=label)
         ax.fill_between(xs, [m - s for m, s in zip(means, sds)],
                         [m + s for m, s in zip(means, sds)],
@@ -81,9 +88,9 @@ def _draw(proto: dict, base: dict, lines: list, path: str) -> None:
                   f'{curve_cfg.get("queries", "?")} queries', fontsize=8)
     ax.set_title(f'{proto["title"]}\n{base["label"]} and its '
                  'methods (legend: whole-split kNN, mean)', fontsize=8)
-    ax.legend(fontsize=7, loc='lower right')
+    # Below the axes: the budgets make long labels.
+    ax.legend(fontsize=7, loc='upper left', bbox_to_anchor=(0.0, -0.16))
     ax.grid(alpha=0.3)
-    fig.tight_layout()
     os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    fig.savefig(path, dpi=100)
+    fig.savefig(path, dpi=100, bbox_inches='tight')
     plt.close(fig)
