@@ -13,7 +13,7 @@ Pure: records in, Markdown out.
 import statistics
 from typing import Dict, List, Optional, Set
 
-from .tables import collapsed, summarise
+from .tables import summarise
 
 Digests = Optional[Dict[str, Optional[str]]]
 
@@ -67,10 +67,8 @@ def headline_lines(records: List[dict], proto: dict, digests: Digests,
             mine, theirs = len(row['accs']), len(base['accs'])
             seeds = f'{mine} seed' + 's' * (mine != 1) + (
                 f' against {theirs}' if theirs != mine else '')
-            down = sum(collapsed(r.get('feature_spread'))
-                       for r in row['records'])
-            if down:
-                seeds += f', {down} of them collapsed'
+            if row['collapsed']:
+                seeds += f', {row["collapsed"]} of them collapsed'
             spread = max(row['std'], base['std'])
             verdict = ('within' if abs(delta) <= spread else
                        'ahead by more than' if delta > 0 else

@@ -14,8 +14,6 @@ import statistics
 import textwrap
 from typing import Dict, List
 
-from .tables import collapsed
-
 
 def families(rows: List[dict]) -> Dict[str, List[dict]]:
     """Each base entry (one without bases) with the entries compared with
@@ -72,8 +70,7 @@ def _draw(proto: dict, base: dict, lines: list, path: str) -> None:
     fig, ax = plt.subplots(figsize=(6.4, 4.0))
     for member, curve in lines:
         xs, means, sds = zip(*curve)
-        down = sum(collapsed(r.get('feature_spread'))
-                   for r in member['records'])
+        down = member['collapsed']
         label = textwrap.fill(
             f'{member["label"]} ({member["budget"]}): {member["mean"]:.2f}'
             + (f', {down} of {len(member["records"])} seeds collapsed'

@@ -61,7 +61,9 @@ def summarise(records: List[dict], proto: dict,
             wall_s=statistics.fmean(r['wall_s'] for r in recs),
             last=recs[-1],
             records=recs,
-            linear=linear)
+            linear=linear,
+            collapsed=sum(collapsed(r.get('feature_spread'))
+                          for r in recs))
         if name in entries:
             entry = entries[name]
             row.update(budget=entry['budget'], bases=entry['bases'],
@@ -177,8 +179,7 @@ def render_table(proto: dict, rows: List[dict]) -> str:
     ]
     lines += [_reference_line(row, linear) if row['reference']
               else _entry_line(row, linear) for row in rows]
-    if any(collapsed(r.get('feature_spread')) for row in rows
-           for r in row['records']):
+    if any(row['collapsed'] for row in rows):
         lines += ['', '*collapsed*: the run\'s embeddings spread less than '
                   f'{COLLAPSED_BELOW} around their mean direction (0: one '
                   'vector for every image; `feature_spread` in '
