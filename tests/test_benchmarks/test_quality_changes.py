@@ -151,3 +151,16 @@ def test_a_collapsed_seed_is_marked_in_the_table():
     # The headline counts it.
     assert '(within the larger seed sd, 46.67; 2 seeds, 1 of them ' \
         'collapsed)' in render_headline(records, proto, DIGESTS)
+
+
+def test_the_table_says_what_the_whole_protocol_took():
+    from quality_tool.tables import render_table, summarise
+    proto = dict(PROTO, path='p.py', knn=dict(k=200, temperature=0.1))
+    records = [rec('base', 0, 80.0, 'new-b', wall_s=5400.0),
+               rec('base', 1, 79.0, 'new-b', wall_s=1800.0),
+               rec('method', 0, 76.0, 'new-m', wall_s=3600.0)]
+    table = render_table(proto, summarise(records, proto, DIGESTS))
+    # 1.5 h + 0.5 h + 1 h, each run counted once.
+    assert table.endswith('commit(s) abc; 3 runs, 3.0 h in all.')
+    one = render_table(proto, summarise(records[:1], proto, DIGESTS))
+    assert one.endswith('; 1 run, 1.5 h in all.')

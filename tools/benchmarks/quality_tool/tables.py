@@ -188,9 +188,19 @@ def render_table(proto: dict, rows: List[dict]) -> str:
     if last:
         devices = sorted({r['device'] for r in last})
         commits = sorted({r['commit'] for r in last})
+        runs = [r for row in rows for r in row['records']]
         lines += ['', f'Measured on {"; ".join(devices)}, '
-                  f'{date_span(last)}, commit(s) {", ".join(commits)}.']
+                  f'{date_span(last)}, commit(s) {", ".join(commits)}; '
+                  f'{_total_time(runs)}.']
     return '\n'.join(lines)
+
+
+def _total_time(runs: List[dict]) -> str:
+    """'12 runs, 3.4 h in all': what the table's runs took, one after
+    another (each run's wall time: training, curve, kNN and probe)."""
+    hours = sum(r['wall_s'] for r in runs) / 3600
+    return (f'{len(runs)} run{"s" if len(runs) != 1 else ""}, '
+            f'{hours:.1f} h in all')
 
 
 def render_search(records: List[dict]) -> str:
