@@ -164,3 +164,19 @@ def test_the_table_says_what_the_whole_protocol_took():
     assert table.endswith('commit(s) abc; 3 runs, 3.0 h in all.')
     one = render_table(proto, summarise(records[:1], proto, DIGESTS))
     assert one.endswith('; 1 run, 1.5 h in all.')
+
+
+def test_wall_times_from_two_machines_say_which_machine():
+    from quality_tool.tables import render_table, summarise
+    proto = dict(PROTO, path='p.py', knn=dict(k=200, temperature=0.1))
+    records = [rec('base', 0, 80.0, 'new-b', wall_s=600.0, device='slow'),
+               rec('base', 1, 79.0, 'new-b', wall_s=600.0, device='slow'),
+               rec('method', 0, 76.0, 'new-m', wall_s=300.0, device='fast')]
+    table = render_table(proto, summarise(records, proto, DIGESTS))
+    assert '| 2 x 100 | 10.0 min (b) |' in table
+    assert '| 2 x 100 | 5.0 min (a) |' in table
+    assert ('Measured on (a) fast; (b) slow (a wall time says which it was '
+            'measured on), 2026-12-02') in table
+    # One machine: no marks.
+    one = render_table(proto, summarise(records[:2], proto, DIGESTS))
+    assert 'min |' in one and '(b)' not in one and 'Measured on slow,' in one

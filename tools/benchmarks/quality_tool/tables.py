@@ -115,7 +115,26 @@ def date_span(records: Iterable[dict]) -> str:
     return ' to '.join(dict.fromkeys([dates[0], dates[-1]]))
 
 
-def _reference_line(row: dict, linear: bool = False) -> str:
+def device_marks(rows: List[dict]) -> Dict[str, str]:
+    """'a', 'b', ... for each device a table's runs were measured on, when
+    there is more than one (wall times from two machines are not
+    comparable, so each row says whose they are); {} for one device."""
+    devices = sorted({r['device'] for row in rows for r in row['records']})
+    if len(devices) < 2:
+        return {}
+    return {d: chr(ord('a') + i) for i, d in enumerate(devices)}
+
+
+def _time_cell(row: dict, text: str, marks: Dict[str, str]) -> str:
+    """'12.3 min', or '12.3 min (b)' in a table of several devices."""
+    if not marks:
+        return text
+    own = sorted({marks[r['device']] for r in row['records']})
+    return f'{text} ({", ".join(own)})'
+
+
+def _reference_line(row: dict, linear: bool = False,
+                    marks: Optional[Dict[str, str]] = None) -> str:
     each = ', '.join(f'{a:.2f}' for a in row['accs'])
     name = f'*{row["label"]}*'
     if row['name'] == 'untrained':
@@ -124,15 +143,18 @@ def _reference_line(row: dict, linear: bool = False) -> str:
              f'{len(row["accs"])}: {each}')
     value = (f'{row["mean"]:.2f}' if len(row['accs']) == 1 else
              f'{row["mean"]:.2f} ± {row["std"]:.2f}')
+    time = _time_cell(row, f'{row["wall_s"]:.0f} s', marks or {})
     return (f'| {name} | - | {value} |{_linear_cell(row, linear)} {seeds} '
-            f'| - | - | {row["wall_s"]:.0f} s |')
+            f'| - | - | {time} |')
 
 
-def _entry_line(row: dict, linear: bool = False) -> str:
+def _entry_line(row: dict, linear: bool = False,
+                marks: Optional[Dict[str, str]] = None) -> str:
     each = ', '.join(_seed_cell(r) for r in row['records'])
     delta = '; '.join(f'{d:+.2f} vs {label}'
                       for label, d in row['deltas']) or '-'
     images = row.get('train_images') or 'all'
+    time = _time_cell(row, f'{row["wall_s"] / 60:.1f} min', marks or {})
     # One seed has no spread: say so rather than print 0.
     spread = (f' ± {row["std"]:.2f}' if len(row['accs']) > 1 else
               ' (1 seed)')
@@ -140,8 +162,7 @@ def _entry_line(row: dict, linear: bool = False) -> str:
             f'**{row["mean"]:.2f}**{spread}{_curve_note(row["records"])} |'
             f'{_linear_cell(row, linear)} {len(row["accs"])}: {each} | '
             f'{delta} | '
-            f'{row["epochs"]} x {images} | '
-            f'{row["wall_s"] / 60:.1f} min |')
+            f'{row["epochs"]} x {images} | {time} |')
 
 
 def _linear_cell(row: dict, linear: bool) -> str:
@@ -177,8 +198,9 @@ def render_table(proto: dict, rows: List[dict]) -> str:
         + ' seeds: each | vs base | epochs x images | wall time / run |',
         '|' + ' --- |' * (8 if linear else 7)
     ]
-    lines += [_reference_line(row, linear) if row['reference']
-              else _entry_line(row, linear) for row in rows]
+    marks = device_marks(rows)
+    lines += [_reference_line(row, linear, marks) if row['reference']
+              else _entry_line(row, linear, marks) for row in rows]
     if any(row['collapsed'] for row in rows):
         lines += ['', '*collapsed*: the run\'s embeddings spread less than '
                   f'{COLLAPSED_BELOW} around their mean direction (0: one '
@@ -186,9 +208,12 @@ def render_table(proto: dict, rows: List[dict]) -> str:
                   '`bsim_plugin.evaluation`).']
     last = [r['last'] for r in rows]
     if last:
-        devices = sorted({r['device'] for r in last})
         commits = sorted({r['commit'] for r in last})
         runs = [r for row in rows for r in row['records']]
+        devices = ([f'({m}) {d}' for d, m in marks.items()] if marks else
+                   sorted({r['device'] for r in runs}))
+        if marks:
+            devices[-1] += ' (a wall time says which it was measured on)'
         lines += ['', f'Measured on {"; ".join(devices)}, '
                   f'{date_span(last)}, commit(s) {", ".join(commits)}; '
                   f'{_total_time(runs)}.']
