@@ -125,7 +125,8 @@ def device_marks(rows: List[dict]) -> Dict[str, str]:
     return {d: chr(ord('a') + i) for i, d in enumerate(devices)}
 
 
-def _time_cell(row: dict, text: str, marks: Dict[str, str]) -> str:
+def _time_cell(row: dict, text: str,
+               marks: Optional[Dict[str, str]]) -> str:
     """'12.3 min', or '12.3 min (b)' in a table of several devices."""
     if not marks:
         return text
@@ -143,7 +144,7 @@ def _reference_line(row: dict, linear: bool = False,
              f'{len(row["accs"])}: {each}')
     value = (f'{row["mean"]:.2f}' if len(row['accs']) == 1 else
              f'{row["mean"]:.2f} ± {row["std"]:.2f}')
-    time = _time_cell(row, f'{row["wall_s"]:.0f} s', marks or {})
+    time = _time_cell(row, f'{row["wall_s"]:.0f} s', marks)
     return (f'| {name} | - | {value} |{_linear_cell(row, linear)} {seeds} '
             f'| - | - | {time} |')
 
@@ -154,7 +155,7 @@ def _entry_line(row: dict, linear: bool = False,
     delta = '; '.join(f'{d:+.2f} vs {label}'
                       for label, d in row['deltas']) or '-'
     images = row.get('train_images') or 'all'
-    time = _time_cell(row, f'{row["wall_s"] / 60:.1f} min', marks or {})
+    time = _time_cell(row, f'{row["wall_s"] / 60:.1f} min', marks)
     # One seed has no spread: say so rather than print 0.
     spread = (f' ± {row["std"]:.2f}' if len(row['accs']) > 1 else
               ' (1 seed)')
