@@ -162,6 +162,10 @@ def test_the_long_cpu_protocol_builds_at_its_width():
         model_cfg.setdefault('data_preprocessor', cfg.get('data_preprocessor'))
         model = MODELS.build(model_cfg)
         assert model.backbone.base_channels == 32, entry['name']
+        # An option entry (bsim-byol-weight0.5) reaches its model.
+        weight = entry['cfg_options'].get('model.bsim_weight')
+        if weight is not None:
+            assert model.bsim_weight == weight, entry['name']
         dataset = cfg.train_dataloader.dataset
         assert dataset.get('dataset', dataset)['indices'] == 10000
         model.eval()  # 28 px reach res5 at 1x1: BN needs eval mode here
