@@ -162,10 +162,14 @@ def test_the_long_cpu_protocol_builds_at_its_width():
         model_cfg.setdefault('data_preprocessor', cfg.get('data_preprocessor'))
         model = MODELS.build(model_cfg)
         assert model.backbone.base_channels == 32, entry['name']
-        # An option entry (bsim-byol-weight0.5) reaches its model.
-        weight = entry['cfg_options'].get('model.bsim_weight')
-        if weight is not None:
-            assert model.bsim_weight == weight, entry['name']
+        # An option entry (BSIM's weight, alpha or mode) reaches its model.
+        mixer = getattr(model.data_preprocessor, 'mixer', None)
+        for key, value in entry['cfg_options'].items():
+            if key == 'model.bsim_weight':
+                assert model.bsim_weight == value, entry['name']
+            elif key.startswith('data_preprocessor.mixer.'):
+                attribute = key.rsplit('.', 1)[1]
+                assert getattr(mixer, attribute) == value, entry['name']
         dataset = cfg.train_dataloader.dataset
         assert dataset.get('dataset', dataset)['indices'] == 10000
         model.eval()  # 28 px reach res5 at 1x1: BN needs eval mode here
