@@ -1,6 +1,7 @@
 """The long protocol's kNN curve: scored after every interval-th epoch and
 the last, on the first images of each split, and kept in the run's record;
 a run stopped part-way resumes where it stopped."""
+import os
 import os.path as osp
 import sys
 
@@ -14,7 +15,8 @@ from helpers import tiny_config
 sys.path.append(osp.join(ROOT, 'tools', 'benchmarks'))
 from quality_tool import curve  # noqa: E402
 from quality_tool.protocol import load_protocol  # noqa: E402
-from quality_tool.resume import resume_point  # noqa: E402
+from quality_tool.resume import (RUN_RECORD, resume_point,  # noqa: E402
+                                 run_record)
 from quality_tool.runs import (curve_arrays, run_entry,  # noqa: E402
                                split_arrays)
 
@@ -117,6 +119,17 @@ def test_a_stopped_run_resumes_where_it_stopped(tiny_protocol, tmp_path):
     assert resumed['knn_top1'] == straight['knn_top1']
     assert resumed['train_s'] >= point['train_s']
     assert resumed['config_digest'] == digest
+
+    # The finished run's record is kept beside its final checkpoint, for
+    # that checkpoint only: not for another seed, nor once it is rewritten.
+    final = resume_point(work_dir, digest, 0)['path']
+    assert run_record(work_dir, final, digest, 0)['knn_top1'] == \
+        straight['knn_top1']
+    assert run_record(work_dir, final, digest, 1) is None
+    assert run_record(work_dir, point['path'], digest, 0) is None
+    later = osp.getmtime(osp.join(work_dir, RUN_RECORD)) + 10
+    os.utime(final, (later, later))
+    assert run_record(work_dir, final, digest, 0) is None
 
 
 def test_the_gpu_protocol_is_ready_to_run():

@@ -1,6 +1,7 @@
 """quality.py run mines a SePP entry's missing pairs first: from the source
 run's final checkpoint when it is in the work dir, after training that run
-again when it is not (recorded once), and never when the file is there."""
+again when it is not (recorded once), and never when the file is there; the
+mining note gives the score of the checkpoint it mined from."""
 import json
 import os
 import os.path as osp
@@ -82,6 +83,9 @@ def test_missing_pairs_are_mined_first(tmp_path, tiny_fashion_root, capsys):
     out = capsys.readouterr().out
     assert 'training tiny seed 0 first' not in out
     assert len(quality.read_records(mining)) == 2
+    # The same checkpoint, so the same score in its note.
+    assert quality.read_records(mining)[1]['checkpoint_note'] == \
+        mined['checkpoint_note']
     assert entries_of(results) == [('tiny', 0), ('tiny-sepp', 0),
                                    ('tiny-sepp', 1), ('tiny-sepp', 2)]
 
@@ -92,8 +96,10 @@ def test_missing_pairs_are_mined_first(tmp_path, tiny_fashion_root, capsys):
     with open(results) as f:
         kept = [json.loads(line) for line in f
                 if json.loads(line)['entry'] == 'tiny']
+    # The recorded run scored otherwise (as on another machine): the note
+    # gives the score of the checkpoint mined from, and the recorded one.
     with open(results, 'w') as f:
-        f.write(json.dumps(kept[0]) + '\n')
+        f.write(json.dumps(dict(kept[0], knn_top1=12.34)) + '\n')
     quality.run_protocol(protocol, ['tiny-sepp'], [0], results, work,
                          references=False)
     out = capsys.readouterr().out
@@ -101,6 +107,10 @@ def test_missing_pairs_are_mined_first(tmp_path, tiny_fashion_root, capsys):
     assert 'not recorded again' in out
     assert entries_of(results) == [('tiny', 0), ('tiny-sepp', 0)]
     assert len(quality.read_records(mining)) == 3
+    note = quality.read_records(mining)[2]['checkpoint_note']
+    assert f'kNN top-1 {knn:.2f} %; trained again on ' in note
+    assert note.endswith('for its checkpoint, the recorded run read '
+                         '12.34 %)')
 
 
 @pytest.mark.parametrize('pairs, message', [

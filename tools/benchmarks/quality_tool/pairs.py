@@ -10,7 +10,9 @@ there: if not, it mines it with ``tools/sepp/mine_pairs.py`` from the final
 checkpoint of the source entry's run (in the protocol's work dir), training
 that run first when its checkpoint is not there (a fresh machine, a cleaned
 work dir). A re-trained run that is already recorded is not recorded twice;
-its kNN is printed beside the recorded one. The mining run goes to
+its kNN is printed beside the recorded one, and the mining record's note
+gives the kNN of the checkpoint it mined from (kept in the run's work dir,
+``resume.RUN_RECORD``), not the recorded run's. The mining run goes to
 ``sepp_mining.jsonl`` beside the results file (the README's mining table).
 So a protocol fills with one command on any machine.
 """
@@ -18,11 +20,12 @@ import os
 import os.path as osp
 import subprocess
 import sys
+from typing import Optional
 
 from .protocol import (ROOT, abs_path, budget_of, build_config,
                        config_digest, find_entry, pairs_option)
 from .records import append_record, read_records, record_key
-from .resume import resume_point
+from .resume import resume_point, run_record
 
 MINE_SCRIPT = osp.join(ROOT, 'tools', 'sepp', 'mine_pairs.py')
 MINING_RESULTS = 'sepp_mining.jsonl'
@@ -62,13 +65,12 @@ def ensure_pairs(proto: dict, entry: dict, work_root: str, results: str,
                 f'the run of {source["name"]} seed {seed} left no final '
                 f'checkpoint (epoch {epochs}) in {work_dir}')
     key = (proto['name'], source['name'], seed, digest)
-    recorded = [
-        r['knn_top1'] for r in read_records(results) if record_key(r) == key
-    ]
+    recorded = [r for r in read_records(results) if record_key(r) == key]
     checkpoint = (f'the {source["method"]} checkpoint of {proto["title"]}'
                   f' (seed {seed}, {epochs} epoch{"s" * (epochs != 1)}' +
-                  (f', kNN top-1 {recorded[-1]:.2f} %' if recorded else '') +
-                  ')')
+                  _score_note(run_record(work_dir, point['path'], digest,
+                                         seed),
+                              recorded[-1] if recorded else None) + ')')
     import torch
     cmd = [
         sys.executable, MINE_SCRIPT, source['config'], point['path'], '--k',
@@ -89,6 +91,24 @@ def ensure_pairs(proto: dict, entry: dict, work_root: str, results: str,
         raise RuntimeError(f'mining the pairs of {entry["name"]} failed '
                            f'(exit {code}); log: {log}')
     print(f'[quality]   mined {osp.relpath(out)} (log: {log})', flush=True)
+
+
+def _score_note(own: Optional[dict], recorded: Optional[dict]) -> str:
+    """What the miner's checkpoint scored, for its note: its own kNN (kept
+    beside it by its run), saying so when it is not the recorded run's (a
+    re-training, on this or another machine); the recorded run's only
+    when the checkpoint's own score was not kept (a run from before
+    2026-12-03), and then said to be the recorded run's."""
+    if own is None:
+        return (f', kNN top-1 of its recorded run {recorded["knn_top1"]:.2f}'
+                ' %' if recorded else '')
+    note = f', kNN top-1 {own["knn_top1"]:.2f} %'
+    same = ('knn_top1', 'train_s', 'date', 'device')
+    if recorded and any(recorded.get(k) != own.get(k) for k in same):
+        note += (f'; trained again on {own.get("device", "?")} for its '
+                 f'checkpoint, the recorded run read '
+                 f'{recorded["knn_top1"]:.2f} %')
+    return note
 
 
 def cli_options(options: dict) -> list:

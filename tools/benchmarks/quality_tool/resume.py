@@ -14,6 +14,8 @@ The record of a resumed run says so (``resumed``: the epochs it resumed
 from); its ``train_s`` is the time of the epochs kept plus the resumed
 process's, so epochs lost after the last checkpoint are not counted twice.
 """
+import json
+import os
 import os.path as osp
 import time
 from typing import Optional
@@ -21,6 +23,10 @@ from typing import Optional
 from mmengine.hooks import Hook
 
 META_KEY = 'quality_run'
+# A finished run's record, kept beside its final checkpoint: what that
+# checkpoint scored (a re-trained run is not recorded twice in the results
+# file, and on another machine its scores differ from the recorded run's).
+RUN_RECORD = 'quality_record.json'
 
 
 def resume_point(work_dir: str, digest: str, seed: int) -> Optional[dict]:
@@ -49,6 +55,31 @@ def resume_point(work_dir: str, digest: str, seed: int) -> Optional[dict]:
             'seed') != seed:
         return None
     return dict(state, path=path, epoch=meta.get('epoch'))
+
+
+def save_run_record(work_dir: str, checkpoint: str, record: dict) -> None:
+    """Keep a finished run's record beside its final ``checkpoint``."""
+    path = osp.join(work_dir, RUN_RECORD)
+    with open(path + '.tmp', 'w') as f:
+        json.dump(dict(record, checkpoint=osp.abspath(checkpoint)), f)
+    os.replace(path + '.tmp', path)
+
+
+def run_record(work_dir: str, checkpoint: str, digest: str,
+               seed: int) -> Optional[dict]:
+    """The record :func:`save_run_record` kept for ``checkpoint``, or
+    ``None`` when there is none for it: none kept, another recipe or seed,
+    another checkpoint, or a checkpoint written again after the record."""
+    path = osp.join(work_dir, RUN_RECORD)
+    if not osp.isfile(path) or not osp.isfile(checkpoint):
+        return None
+    with open(path) as f:
+        record = json.load(f)
+    if (record.get('config_digest') != digest or record.get('seed') != seed
+            or record.get('checkpoint') != osp.abspath(checkpoint)
+            or osp.getmtime(checkpoint) > osp.getmtime(path)):
+        return None
+    return record
 
 
 class RunStateHook(Hook):

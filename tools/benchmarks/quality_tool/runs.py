@@ -15,7 +15,7 @@ from .protocol import (REFERENCE_LABELS, REFERENCES, budget_of, build_config,
 from .curve import KNNCurveHook, curve_arrays
 from .linear import linear_scores
 from .records import provenance
-from .resume import RunStateHook, resume_point
+from .resume import RunStateHook, resume_point, save_run_record
 from .tables import COLLAPSED_BELOW, collapsed
 
 RECORD_PREFIX = 'QUALITY-RECORD '
@@ -128,7 +128,7 @@ def run_entry(proto: dict, entry: dict, seed: int, work_root: str,
                      curve_s=round(state.curve_seconds(), 1),
                      curve_bank=proto['curve']['bank'],
                      curve_queries=proto['curve']['queries'])
-    return dict(
+    record = dict(
         protocol=proto['name'],
         entry=entry['name'],
         method=entry['method'],
@@ -146,6 +146,11 @@ def run_entry(proto: dict, entry: dict, seed: int, work_root: str,
         **extra,
         **proto['knn'],
         **provenance())
+    final = resume_point(cfg.work_dir, digest, seed)
+    if final and final['epoch'] == record['epochs']:
+        # What the final checkpoint scored (SePP's miner note cites it).
+        save_run_record(cfg.work_dir, final['path'], record)
+    return record
 
 
 def _untrained(proto: dict, seed: int, arrays) -> tuple:
