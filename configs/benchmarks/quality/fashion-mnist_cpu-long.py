@@ -32,10 +32,9 @@ _width = 32
 # Each base's learning rate from the 2-epoch sweep of 2026-12-02 (batch
 # 128); BSIM, SANE, InterCLR and SePP run their base's.
 _lr = dict(simclr=0.05, mocov2=0.2, simsiam=0.2, byol=0.1)
-# The bases a BSIM row is compared with where its base has an equal-time
-# row.
-_bsim_bases = dict(mocov2=['mocov2', 'mocov2-53e'],
-                   simclr=['simclr', 'simclr-65e'])
+# The bases a method is compared with where its base has an equal-time row.
+_compared = dict(mocov2=['mocov2', 'mocov2-53e'],
+                 simclr=['simclr', 'simclr-65e'])
 
 
 def _long(lr, epochs=_epochs, dataset='train_dataloader.dataset', **extra):
@@ -85,7 +84,7 @@ def _option(base, method, label, options):
     slug = label.replace('bsim_', '').replace(' ', '')
     bsim = f'bsim-{base}'
     return _entry(f'{bsim}-{slug}', f'BSIM-{method}, {label}',
-                  _recipe.format(bsim), base=_bsim_bases.get(base, base),
+                  _recipe.format(bsim), base=_compared.get(base, base),
                   **options)
 
 
@@ -140,13 +139,13 @@ protocol = dict(
         # mean of 3 seeds, 2026-12-02/03); BSIM-MoCo v2's 17.35 min.
         _equal_time('mocov2', 'MoCo v2', 53, 1.32, 'SANE'),
         _entry('bsim-mocov2', 'BSIM-MoCo v2', _recipe.format('bsim-mocov2'),
-               base=_bsim_bases['mocov2']),
+               base=_compared['mocov2']),
         # Within MoCo v2's spread at equal epochs (-0.66, 3 seeds).
         _option('mocov2', 'MoCo v2', 'alpha 0.4',
                 {'data_preprocessor.mixer.alpha': 0.4}),
         _entry('sane', 'SANE',
                'configs/sane/sane_resnet18_1xb128-coslr-2e_fashion-mnist-'
-               'cpu.py', base=['mocov2', 'mocov2-53e']),
+               'cpu.py', base=_compared['mocov2']),
         _entry('interclr-mocov2', 'InterCLR (MoCo v2)', _interclr,
                base='mocov2', **_interclr_options),
         # Its seed 2 collapsed (in eval mode every embedding is one vector;
@@ -168,7 +167,7 @@ protocol = dict(
         # README report for 5 minutes), 2026-12-03: 1.61x.
         _equal_time('simclr', 'SimCLR', 65, 1.61, 'BSIM-SimCLR'),
         _entry('bsim-simclr', 'BSIM-SimCLR', _recipe.format('bsim-simclr'),
-               base=_bsim_bases['simclr']),
+               base=_compared['simclr']),
         _entry('byol', 'BYOL', _recipe.format('byol')),
         _entry('bsim-byol', 'BSIM-BYOL', _recipe.format('bsim-byol'),
                base='byol'),
