@@ -161,6 +161,16 @@ protocol = dict(
                base='mocov2',
                **dict(_interclr_options,
                       **{'model.negative_strategy': 'random'})),
+        # The next suspect: both seed-2 runs dipped to chance at epoch 8,
+        # with the inter branch on from the first step. This one trains the
+        # intra branch alone (MoCo v2) for the first quarter (10 epochs,
+        # 780 iterations; the memory is written and re-labelled all along),
+        # then both branches, as the seed-2 test of that suspect.
+        _entry('interclr-mocov2-warmup',
+               'InterCLR (MoCo v2), 10-epoch intra-only warm-up', _interclr,
+               base='mocov2',
+               **dict(_interclr_options,
+                      **{'model.warmup_iters': 10 * 78})),
         _sepp('mocov2', 'SePP-MoCo v2'),
         _entry('simclr', 'SimCLR', _recipe.format('simclr')),
         # BSIM-SimCLR's 40-epoch runs trained 27.85 min (3 seeds), SimCLR's
