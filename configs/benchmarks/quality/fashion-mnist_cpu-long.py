@@ -29,6 +29,7 @@ _pairs = 'work_dirs/sepp/fashion-mnist-10k_k1_long-mocov2.npz'
 _images = 10000
 _epochs = 40
 _width = 32
+_iters_per_epoch = _images // 128  # the recipe's batch, last one dropped
 # Each base's learning rate from the 2-epoch sweep of 2026-12-02 (batch
 # 128); BSIM, SANE, InterCLR and SePP run their base's.
 _lr = dict(simclr=0.05, mocov2=0.2, simsiam=0.2, byol=0.1)
@@ -170,7 +171,7 @@ protocol = dict(
                'InterCLR (MoCo v2), 10-epoch intra-only warm-up', _interclr,
                base='mocov2',
                **dict(_interclr_options,
-                      **{'model.warmup_iters': 10 * 78})),
+                      **{'model.warmup_iters': 10 * _iters_per_epoch})),
         _sepp('mocov2', 'SePP-MoCo v2'),
         _entry('simclr', 'SimCLR', _recipe.format('simclr')),
         # BSIM-SimCLR's 40-epoch runs trained 27.85 min (3 seeds), SimCLR's
